@@ -1,0 +1,187 @@
+"""The persistent keyword index: SQLite FTS5 with BM25 ranking.
+
+Dense embeddings miss exact names, aliases and dates ("Jacques Mornard",
+"NKVD", "1940"); BM25 finds them. The index lives in one SQLite file next to
+the Chroma data and is written through the same calls as Chroma (see
+`rag.store.HybridStore`), so the two hold the same chunk ids. The file also
+holds the catalogue of indexed source files (their content hashes).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+PRAGMA journal_mode=WAL;
+CREATE TABLE IF NOT EXISTS chunks(
+    rowid INTEGER PRIMARY KEY,
+    id TEXT UNIQUE NOT NULL,
+    source TEXT NOT NULL,
+    text TEXT NOT NULL,
+    metadata TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, content='chunks', content_rowid='rowid',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+CREATE TABLE IF NOT EXISTS sources(
+    source TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    title TEXT,
+    indexed_at REAL NOT NULL
+);
+"""
+
+# Words that carry no evidence; matching them would rank every chunk.
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers herself him himself his how
+    i if in into is it its itself just me more most my myself no nor not now of off on
+    once only or other our ours out over own same she should so some such than that the
+    their theirs them themselves then there these they this those through to too under
+    until up very was we were what when where which while who whom why will with would
+    you your yours tell know say said says did does whose""".split()
+)
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def query_terms(text: str) -> list[str]:
+    """Lower-cased content words of a query, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for w in _WORD.findall(text.lower()):
+        if w not in STOPWORDS and (len(w) > 1 or w.isdigit()):
+            seen.setdefault(w, None)
+    return list(seen)
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    id: str
+    score: float  # BM25, higher is better
+
+
+class KeywordIndex:
+    """BM25 over chunk texts, plus the catalogue of indexed sources."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- chunks ---------------------------------------------------------
+    def upsert(self, ids: list[str], texts: list[str], metadatas: list[dict]) -> None:
+        rows = [
+            (i, m.get("source", ""), t, json.dumps(m, ensure_ascii=False))
+            for i, t, m in zip(ids, texts, metadatas, strict=True)
+        ]
+        with self._lock, self._db:
+            self._db.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in ids])
+            self._db.executemany(
+                "INSERT INTO chunks(id, source, text, metadata) VALUES (?, ?, ?, ?)", rows
+            )
+
+    def delete(self, ids: list[str]) -> None:
+        with self._lock, self._db:
+            self._db.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in ids])
+
+    def ids(self) -> set[str]:
+        with self._lock:
+            return {r[0] for r in self._db.execute("SELECT id FROM chunks")}
+
+    def get(self, ids: list[str]) -> dict[str, tuple[str, dict]]:
+        """id -> (text, metadata) for the ids that exist."""
+        out: dict[str, tuple[str, dict]] = {}
+        with self._lock:
+            for b in range(0, len(ids), 500):
+                part = ids[b : b + 500]
+                q = f"SELECT id, text, metadata FROM chunks WHERE id IN ({','.join('?' * len(part))})"
+                for i, t, m in self._db.execute(q, part):
+                    out[i] = (t, json.loads(m))
+        return out
+
+    def count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def search(self, query: str, k: int, source: str | None = None) -> list[KeywordHit]:
+        terms = query_terms(query)
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        sql = (
+            "SELECT c.id, -bm25(chunks_fts) FROM chunks_fts "
+            "JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ?"
+        )
+        args: list = [match]
+        if source:
+            sql += " AND c.source = ?"
+            args.append(source)
+        sql += " ORDER BY bm25(chunks_fts) LIMIT ?"
+        args.append(k)
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [KeywordHit(i, s) for i, s in rows]
+
+    # -- sources catalogue ----------------------------------------------
+    def source_record(self, source: str) -> tuple[str, str] | None:
+        """(sha256, signature) recorded for a source, if any."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT sha256, signature FROM sources WHERE source = ?", (source,)
+            ).fetchone()
+        return tuple(row) if row else None
+
+    def source_with_hash(self, sha256: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT source FROM sources WHERE sha256 = ? LIMIT 1", (sha256,)
+            ).fetchone()
+        return row[0] if row else None
+
+    def record_source(self, source: str, sha256: str, signature: str, title: str) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)",
+                (source, sha256, signature, title, time.time()),
+            )
+
+    def forget_source(self, source: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM sources WHERE source = ?", (source,))
+
+    def sources(self) -> list[dict]:
+        """Indexed sources with titles and chunk counts, sorted by name."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT s.source, s.title, s.indexed_at, count(c.id) FROM sources s "
+                "LEFT JOIN chunks c ON c.source = s.source GROUP BY s.source ORDER BY s.source"
+            ).fetchall()
+        return [
+            {"source": s, "title": t, "indexed_at": at, "chunks": n} for s, t, at, n in rows
+        ]
+
+    def chunk_ids_of(self, source: str) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE source = ?", (source,))]

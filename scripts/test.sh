@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set up everything the tests need (venv, packages, Debian's chromium for the
+# browser test) and run the whole suite. Usage: bash scripts/test.sh [pytest args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --dev
+if [ ! -x /usr/bin/chromium ]; then
+  echo "installing Debian's chromium for the browser test..."
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+exec .venv/bin/python -m pytest "$@"
