@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -154,3 +155,120 @@ def check() -> None:
     out.print_json(data=report)
     if any(v for k, v in report.items() if k != "chunks"):
         raise UserError("the index is inconsistent; run `rag ingest` to repair it")
+
+
+@app.command("eval")
+def evaluate(
+    question_set: Annotated[Path, typer.Option("--set", help="Question set (JSON Lines, see eval/README.md).")] = Path("eval/qa.jsonl"),
+    engine: Annotated[Optional[str], typer.Option(help="Answer engine (default: the settings' choice).")] = None,
+    configs: Annotated[str, typer.Option(help="Comma-separated: tutorial,bm25,dense,full.")] = "tutorial,bm25,dense,full",
+    out_dir: Annotated[Path, typer.Option("--out", help="Where the report, chart and JSON go.")] = Path("docs/eval"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Measure retrieval and answers against the question set, with baselines."""
+    from .engines import make_engine
+    from .evaluation import load_questions, run_eval, write_report
+
+    settings = _settings()
+    questions = load_questions(settings.path(question_set))
+    names = tuple(c.strip() for c in configs.split(",") if c.strip())
+    index = _open(settings)
+    chosen = make_engine(settings, engine)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("evaluating", total=len(questions) * len(names))
+        run = run_eval(questions, index=index, settings=settings, engine=chosen, configs=names,
+                       on_step=lambda name: bar.update(task, advance=1, description=f"evaluating ({name})"))
+    command = "rag eval " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "rag eval"
+    report = write_report(run, settings.path(out_dir), str(question_set), command)
+    summary = run.summary()
+    if as_json:
+        sys.stdout.write(json.dumps({"summary": summary, "calibrated_threshold": run.calibrated,
+                                     "report": str(report)}, indent=1) + "\n")
+        return
+    table = Table("configuration", "hit@5", "MRR", "key facts", "cit. precision", "refusal acc.", "false refusals", "conflicts")
+    for name, m in summary.items():
+        table.add_row(name, *(f"{m[k]:.2f}" for k in ("hit@5", "mrr", "key_fact_accuracy", "citation_precision",
+                                                          "refusal_accuracy", "false_refusal_rate", "conflict_surfaced")))
+    out.print(table)
+    out.print(f"refusal threshold {run.threshold:.3f} (calibrated on this set: {run.calibrated:.3f}); "
+              f"report: {report}; {run.seconds:.0f} s", highlight=False)
+
+
+def _print_sources(answer) -> None:
+    for c in answer.citations:
+        mark = "" if c.supported else " [yellow](unsupported)[/yellow]"
+        where = f", {c.location}" if c.location else ""
+        out.print(f"  [bold][{c.n}][/bold] {escape(c.title)} ({escape(c.source)}{escape(where)}){mark}", highlight=False)
+        if c.quote:
+            out.print(f"      “{escape(c.quote.strip())}”", highlight=False)
+    if answer.refused and answer.contexts:
+        out.print("  closest sources: " + "; ".join(escape(p.source) for p in answer.contexts), highlight=False)
+    for claim in answer.unsupported:
+        out.print(f"  [yellow]not supported by the cited passage:[/yellow] {escape(claim)}", highlight=False)
+    for notice in answer.notices:
+        out.print(f"  [yellow]notice:[/yellow] {escape(notice)}", highlight=False)
+
+
+@app.command()
+def ask(
+    question: str,
+    history: Annotated[Optional[Path], typer.Option(help="JSON file: a list of {role, content} messages.")] = None,
+    engine: Annotated[Optional[str], typer.Option(help="auto, extractive, local, openai or openai-compatible.")] = None,
+    source: Annotated[Optional[str], typer.Option(help="Only search this source.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
+) -> None:
+    """Answer QUESTION with numbered citations."""
+    from .answering import ask as answer_question
+    from .conversation import load_history
+    from .engines import make_engine
+
+    settings = _settings()
+    messages = load_history(history) if history else []
+    index = _open(settings)
+    answer = answer_question(question, messages, index=index, settings=settings,
+                             engine=make_engine(settings, engine), source=source)
+    if as_json:
+        sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
+        return
+    out.print(escape(answer.answer), highlight=False)
+    out.print(f"[dim]engine: {answer.engine}; searched: {escape(answer.standalone_question)}[/dim]", highlight=False)
+    _print_sources(answer)
+
+
+@app.command()
+def chat(
+    engine: Annotated[Optional[str], typer.Option(help="auto, extractive, local, openai or openai-compatible.")] = None,
+) -> None:
+    """Interactive chat in the terminal (empty line or Ctrl-D to quit)."""
+    from .answering import ask_stream
+    from .engines import make_engine
+
+    settings = _settings()
+    index = _open(settings)
+    chosen = make_engine(settings, engine)
+    history: list[dict] = []
+    out.print(f"[dim]engine: {chosen.name}; {index.count()} passages from {len(index.sources())} sources. "
+              "Empty line to quit.[/dim]")
+    while True:
+        try:
+            question = out.input("[bold green]you>[/bold green] ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question:
+            break
+        answer = None
+        try:
+            for event in ask_stream(question, history, index=index, settings=settings, engine=chosen):
+                if event.kind == "token":
+                    out.print(escape(event.text), end="", highlight=False)
+                elif event.kind == "reset":
+                    out.print("\n[yellow](the model failed; extractive answer follows)[/yellow]")
+                elif event.kind == "done":
+                    answer = event.answer
+        except RagError as e:
+            out.print(f"[red]error:[/red] {escape(str(e))}")
+            continue
+        out.print()
+        _print_sources(answer)
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]

@@ -54,8 +54,9 @@ class Settings(BaseSettings):
     model: str | None = Field(None, description="Model name for the `openai-compatible` engine.")
     local_gguf: Path | None = Field(None, description="GGUF for the `local` engine; default: the bundled SmolLM2-135M.")
     local_ctx: int = 4096
-    temperature: float | None = 0.1
+    temperature: float | None = Field(None, description="Unset: the model's default (some OpenAI models accept no other).")
     max_tokens: int = 512
+    context_chars: int = Field(12000, ge=1000, description="Most passage text sent to a model in one prompt.")
     timeout: float = Field(30.0, gt=0, description="Seconds before a model call counts as failed.")
     max_retries: int = Field(2, ge=0)
 

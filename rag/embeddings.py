@@ -121,3 +121,24 @@ def make_embedder(settings: Settings) -> Embeddings:
             max_retries=settings.max_retries,
         )
     return MiniLMEmbeddings()
+
+
+_VECTORS: dict[tuple[int, str], np.ndarray] = {}
+_VECTORS_MAX = 50_000
+
+
+def embed_cached(embedder: Embeddings, texts: list[str]) -> np.ndarray:
+    """Vectors for short texts (sentences), remembered across questions.
+
+    Passage sentences recur from one question to the next (and across the
+    configurations of an evaluation run); embedding each once keeps answers
+    fast. Bounded: the memo is cleared when full.
+    """
+    key = id(embedder)
+    missing = list(dict.fromkeys(t for t in texts if (key, t) not in _VECTORS))
+    if missing:
+        if len(_VECTORS) + len(missing) > _VECTORS_MAX:
+            _VECTORS.clear()
+        for t, v in zip(missing, embedder.embed_documents(missing)):
+            _VECTORS[(key, t)] = np.asarray(v, dtype=np.float32)
+    return np.array([_VECTORS[(key, t)] for t in texts], dtype=np.float32).reshape(len(texts), -1)

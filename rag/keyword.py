@@ -23,19 +23,20 @@ CREATE TABLE IF NOT EXISTS chunks(
     rowid INTEGER PRIMARY KEY,
     id TEXT UNIQUE NOT NULL,
     source TEXT NOT NULL,
+    header TEXT NOT NULL,
     text TEXT NOT NULL,
     metadata TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    text, content='chunks', content_rowid='rowid',
+    header, text, content='chunks', content_rowid='rowid',
     tokenize='porter unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
-    INSERT INTO chunks_fts(rowid, text) VALUES (new.rowid, new.text);
+    INSERT INTO chunks_fts(rowid, header, text) VALUES (new.rowid, new.header, new.text);
 END;
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    INSERT INTO chunks_fts(chunks_fts, rowid, header, text) VALUES ('delete', old.rowid, old.header, old.text);
 END;
 CREATE TABLE IF NOT EXISTS sources(
     source TEXT PRIMARY KEY,
@@ -59,6 +60,14 @@ STOPWORDS = frozenset(
 )
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+HEADER_WEIGHT = 0.5  # a title word counts half as much as a word of the passage itself
+
+
+def chunk_header(metadata: dict) -> str:
+    """Where a chunk stands ("Title / Section"): indexed with it, so a passage
+    that says "he" is still found under the name its document is about."""
+    parts = [str(metadata.get("title", "")), str(metadata.get("section", ""))]
+    return " / ".join(p for p in parts if p)
 
 
 def query_terms(text: str) -> list[str]:
@@ -68,6 +77,25 @@ def query_terms(text: str) -> list[str]:
         if w not in STOPWORDS and (len(w) > 1 or w.isdigit()):
             seen.setdefault(w, None)
     return list(seen)
+
+
+def _prefix(word: str) -> str:
+    return word if len(word) <= 4 else word[: max(4, len(word) - 3)]
+
+
+def words_of(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+def term_in(term: str, words: set[str]) -> bool:
+    """Does `term` occur among `words`, up to a crude stem? ("die" ~ "died",
+    "poisoned" ~ "poisoning"): one rule for every lexical check in the library."""
+    if term in words:
+        return True
+    if len(term) <= 3:
+        return any(term + end in words for end in ("s", "d", "ed", "es"))
+    p = _prefix(term)
+    return any(w.startswith(p) for w in words)
 
 
 @dataclass(frozen=True)
@@ -93,13 +121,13 @@ class KeywordIndex:
     # -- chunks ---------------------------------------------------------
     def upsert(self, ids: list[str], texts: list[str], metadatas: list[dict]) -> None:
         rows = [
-            (i, m.get("source", ""), t, json.dumps(m, ensure_ascii=False))
+            (i, m.get("source", ""), chunk_header(m), t, json.dumps(m, ensure_ascii=False))
             for i, t, m in zip(ids, texts, metadatas, strict=True)
         ]
         with self._lock, self._db:
             self._db.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in ids])
             self._db.executemany(
-                "INSERT INTO chunks(id, source, text, metadata) VALUES (?, ?, ?, ?)", rows
+                "INSERT INTO chunks(id, source, header, text, metadata) VALUES (?, ?, ?, ?, ?)", rows
             )
 
     def delete(self, ids: list[str]) -> None:
@@ -121,6 +149,17 @@ class KeywordIndex:
                     out[i] = (t, json.loads(m))
         return out
 
+    def doc_freq(self, terms: list[str]) -> dict[str, int]:
+        """How many chunks contain each term (after FTS5's stemming)."""
+        out = {}
+        with self._lock:
+            for t in terms:
+                q = '"' + t.replace('"', '""') + '"'
+                out[t] = self._db.execute(
+                    "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (q,)
+                ).fetchone()[0]
+        return out
+
     def count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
@@ -131,14 +170,14 @@ class KeywordIndex:
             return []
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         sql = (
-            "SELECT c.id, -bm25(chunks_fts) FROM chunks_fts "
+            f"SELECT c.id, -bm25(chunks_fts, {HEADER_WEIGHT}, 1.0) FROM chunks_fts "
             "JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ?"
         )
         args: list = [match]
         if source:
             sql += " AND c.source = ?"
             args.append(source)
-        sql += " ORDER BY bm25(chunks_fts) LIMIT ?"
+        sql += f" ORDER BY bm25(chunks_fts, {HEADER_WEIGHT}, 1.0) LIMIT ?"
         args.append(k)
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()

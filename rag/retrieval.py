@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .index import Index
-from .keyword import query_terms
+from .keyword import query_terms, term_in, words_of
 
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the top ranks
 
@@ -60,12 +60,11 @@ class Passage:
 
 
 def _matched(terms: list[str], text: str) -> float:
-    """Share of query terms in the text; long words match on their first six
-    letters, a crude stem ("poisoned" finds "poisoning")."""
+    """Share of the query's content words present in the text."""
     if not terms:
         return 0.0
-    low = text.lower()
-    return sum(1 for t in terms if (t if len(t) <= 6 else t[:6]) in low) / len(terms)
+    words = words_of(text)
+    return sum(1 for t in terms if term_in(t, words)) / len(terms)
 
 
 def search(
@@ -83,33 +82,33 @@ def search(
     query = query.strip()
     if not query:
         return []
-    found: dict[str, Passage] = {}
-
+    # Candidate ids with their ranks in each list; the texts come from the
+    # keyword index (the passage exactly as in the source, without the header
+    # it was embedded with; an id missing there is a half-written chunk).
+    ranked_ids: dict[str, dict] = {}
     if dense:
         vec = index.embedder.embed_query(query)
         hits = index.vectors.similarity_search_by_vector_with_relevance_scores(
             vec, k=candidates, filter={"source": source} if source else None
         )
         for rank, (doc, distance) in enumerate(hits):
-            p = found.setdefault(doc.id, Passage(doc.id, doc.page_content, doc.metadata))
-            p.similarity = 1.0 - distance  # cosine space
-            p.ranks["dense"] = rank
-            p.score += 1.0 / (RRF_K + rank + 1)
-
+            ranked_ids.setdefault(doc.id, {})["dense"] = (rank, 1.0 - distance)  # cosine space
     if keyword:
-        kw_hits = index.keywords.search(query, candidates, source=source)
-        missing = [h.id for h in kw_hits if h.id not in found]
-        stored = index.keywords.get(missing) if missing else {}
-        for rank, hit in enumerate(kw_hits):
-            if hit.id not in found:
-                if hit.id not in stored:
-                    continue
-                text, meta = stored[hit.id]
-                found[hit.id] = Passage(hit.id, text, meta)
-            p = found[hit.id]
-            p.bm25 = hit.score
-            p.ranks["keyword"] = rank
+        for rank, hit in enumerate(index.keywords.search(query, candidates, source=source)):
+            ranked_ids.setdefault(hit.id, {})["keyword"] = (rank, hit.score)
+
+    stored = index.keywords.get(list(ranked_ids))
+    found: dict[str, Passage] = {}
+    for cid, lists in ranked_ids.items():
+        if cid not in stored:
+            continue
+        text, meta = stored[cid]
+        p = found[cid] = Passage(cid, text, meta)
+        for name, (rank, value) in lists.items():
+            p.ranks[name] = rank
             p.score += 1.0 / (RRF_K + rank + 1)
+        p.similarity = lists.get("dense", (0, None))[1]
+        p.bm25 = lists.get("keyword", (0, None))[1]
 
     terms = query_terms(query)
     for p in found.values():

@@ -19,7 +19,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
-from .keyword import KeywordIndex
+from .keyword import KeywordIndex, chunk_header
 
 EMBED_BATCH = 32
 
@@ -39,7 +39,12 @@ class HybridStore(VectorStore):
         ids = list(ids) if ids else [d.id for d in documents]
         for b in range(0, len(documents), EMBED_BATCH):
             docs, batch_ids = documents[b : b + EMBED_BATCH], ids[b : b + EMBED_BATCH]
-            self.vectors.add_documents(docs, ids=batch_ids)
+            # Embedded with its header (title / section); the passage text itself
+            # is kept, unaltered, in the keyword index.
+            self.vectors.add_documents(
+                [Document(page_content=f"{chunk_header(d.metadata)}\n\n{d.page_content}", metadata=d.metadata) for d in docs],
+                ids=batch_ids,
+            )
             self.keywords.upsert(batch_ids, [d.page_content for d in docs], [d.metadata for d in docs])
             if self.on_written:
                 self.on_written(len(docs))
