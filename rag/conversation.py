@@ -90,7 +90,7 @@ def needs_context(question: str) -> bool:
     return bool(_PRONOUNS.search(question)) or not names_in(question)
 
 
-def carry_entities(question: str, history: list[dict], limit: int = 6) -> str:
+def carry_entities(question: str, history: list[dict], limit: int = 4) -> str:
     """Deterministic standalone query: the question plus the names of the last turns."""
     if not history or not needs_context(question):
         return question

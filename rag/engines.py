@@ -10,6 +10,7 @@ Answer and nothing downstream branches on which one ran.
 from __future__ import annotations
 
 from collections.abc import Iterator
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -113,7 +114,12 @@ class ChatEngine:
             ("system", self._prompt("system")),
             ("human", self._prompt("answer").format(sources=fence(passages), question=question)),
         ]
+        # The client's timeout bounds each wait; this bounds the whole answer,
+        # so a server that trickles tokens cannot hold the user forever.
+        deadline = time.monotonic() + self.settings.timeout + self.settings.max_tokens / 5
         for chunk in self.chat.stream(messages):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the model took too long to answer")
             if chunk.content:
                 yield str(chunk.content)
 
@@ -121,8 +127,12 @@ class ChatEngine:
 def _chat(settings: Settings, *, model: str, base_url: str | None, api_key: str, temperature: float | None):
     from langchain_openai import ChatOpenAI
 
+    # The timeout is shared by the first attempt and its retries (429, 5xx,
+    # connection errors, retried with backoff by the openai client), so a dead
+    # server costs about `settings.timeout`, not a multiple of it.
     kwargs = dict(
-        model=model, base_url=base_url, api_key=api_key, timeout=settings.timeout,
+        model=model, base_url=base_url, api_key=api_key,
+        timeout=settings.timeout / (settings.max_retries + 1),
         max_retries=settings.max_retries, max_tokens=settings.max_tokens, streaming=True,
     )
     if temperature is not None:

@@ -1,0 +1,84 @@
+"""A conversation as a Markdown document a researcher can keep or share.
+
+Each question is followed by its answer and the sources it cites (with the
+supporting quote), and the document ends with a bibliography of every
+source cited. Text that came from sources or models is escaped, so a
+passage holding HTML or Markdown stays text in any viewer. Only the turns
+are read: settings (and any API key) never reach this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from .answering import Answer, Citation
+
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+_MARK = re.compile(r"\\\[(\d{1,3})\\\](?!\()")  # an escaped citation mark, not followed by "(" (a link)
+
+
+def _md(text: str) -> str:
+    """Escape the characters that make Markdown or HTML, keeping [n] marks readable."""
+    escaped = _SPECIAL.sub(r"\\\1", text)
+    escaped = re.sub(r"(?m)^(\s*)([#+\-=])", r"\1\\\2", escaped)  # line-start block markers
+    escaped = re.sub(r"(?m)^(\s*\d+)([.)])", r"\1\\\2", escaped)  # "1." would start a list
+    return _MARK.sub(r"[\1]", escaped)
+
+
+def _line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _byline(*parts: str) -> str:
+    return " — ".join(p for p in parts if p)
+
+
+def _citation(c: Citation) -> list[str]:
+    head = f"- [{c.n}] **{_md(_line(c.title))}**"
+    meta = _byline(", ".join(_md(_line(x)) for x in (c.author, c.date) if x), _md(_line(c.location)))
+    lines = [head + (f" — {meta}" if meta else "")]
+    lines.append(f"  - file: {_md(c.source)}" + (f" ({_md(c.url)})" if c.url else ""))
+    if c.quote:
+        lines.append(f"  - quote: “{_md(_line(c.quote))}”")
+    if not c.supported:
+        lines.append("  - ⚠ not supported by the cited passage")
+    return lines
+
+
+def conversation_markdown(turns: list[dict]) -> str:
+    """Markdown for turns of the form {"question": str, "answer": Answer}."""
+    now = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    out = [
+        "# Research conversation",
+        "",
+        f"Exported {now}. Every claim is cited; the passages cited are listed under each answer.",
+    ]
+    cited: dict[str, Citation] = {}
+    for i, turn in enumerate(turns, 1):
+        answer: Answer = turn["answer"]
+        out += ["", f"## {i}. {_md(_line(turn['question']))}", "", _md(answer.answer.strip()), ""]
+        out.append(f"*answered by: {_md(answer.engine)}*")
+        for notice in answer.notices:
+            out += ["", f"> **Notice:** {_md(_line(notice))}"]
+        if answer.unsupported:
+            out += ["", "**⚠ Not supported by the cited passage:**", ""]
+            out += [f"- {_md(_line(claim))}" for claim in answer.unsupported]
+        if answer.citations:
+            out += ["", "**Sources**", ""]
+            for c in answer.citations:
+                out += _citation(c)
+                cited.setdefault(c.source, c)
+        elif answer.refused and answer.contexts:
+            out += ["", "**Closest sources** (they do not answer the question)", ""]
+            out += [f"- {_md(_line(p.title))} — {_md(p.source)}" for p in answer.contexts]
+    out += ["", "## Bibliography", ""]
+    if not cited:
+        out.append("No sources were cited.")
+    for source in sorted(cited, key=lambda s: (cited[s].title.lower(), s)):
+        c = cited[source]
+        parts = [f"**{_md(_line(c.title))}**"]
+        parts += [_md(_line(x)) for x in (c.author, c.date, c.url) if x]
+        parts.append(f"file: {_md(source)}")
+        out.append("- " + ". ".join(parts))
+    return "\n".join(out) + "\n"

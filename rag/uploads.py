@@ -1,0 +1,96 @@
+"""Files a researcher uploads through the app, saved into the corpus.
+
+An upload arrives as a name and bytes from a browser, so neither can be
+trusted: the name may carry a path ("../../x.md", "C:\\x.md", "/etc/x.md")
+and the bytes may be anything. `save_upload` keeps only the final component
+of the name, refuses what the index could not read anyway (wrong type, too
+large, empty), never replaces a different file that is already there, and
+never writes outside `corpus/uploads/`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+from .config import Settings
+from .errors import RagError
+from .loading import MB, SUPPORTED
+
+UPLOADS = "uploads"
+_SUPPORTED_LIST = " ".join(sorted(SUPPORTED))
+_UNSAFE = re.compile(r"[^\w.\- ()+,]+")  # \w is Unicode-aware: accented names survive
+_MAX_NAME = 120
+
+
+class UploadError(RagError):
+    """An upload was refused; the message says why and what to do."""
+
+
+def uploads_dir(settings: Settings) -> Path:
+    """Where uploads go: `<corpus>/uploads` (indexed with the rest of the corpus)."""
+    return settings.corpus_path / UPLOADS
+
+
+def safe_name(name: str) -> str:
+    """The final path component of `name`, made safe as a file name, or UploadError."""
+    raw = name
+    # A browser may send a full client path; both separators count, since a
+    # Windows path arrives with backslashes.
+    name = re.split(r"[\\/]", unicodedata.normalize("NFC", name or ""))[-1]
+    name = "".join(" " if unicodedata.category(c).startswith("C") else c for c in name)
+    name = _UNSAFE.sub("_", name).strip(" .")  # no hidden files (the corpus walk skips them)
+    if name in ("", ".", "..") or not Path(name).stem.strip(" ._"):
+        raise UploadError(f"the file name {raw!r} has no usable name in it; rename the file and upload it again")
+    if len(name) > _MAX_NAME:
+        stem, suffix = Path(name).stem, Path(name).suffix
+        name = stem[: _MAX_NAME - len(suffix)].rstrip(" .") + suffix
+    return name
+
+
+def save_upload(name: str, data: bytes, settings: Settings) -> Path:
+    """Save an uploaded file into `<corpus>/uploads/` and return its path.
+
+    The same bytes under the same name return the existing file (uploading
+    twice changes nothing); different bytes under a taken name get a numeric
+    suffix ("notes-2.md"). Raises UploadError for an unusable name, an
+    unsupported type, an empty file or one over `settings.max_file_mb`.
+    """
+    clean = safe_name(name)
+    suffix = Path(clean).suffix.lower()
+    if suffix not in SUPPORTED:
+        kind = f"'{suffix}'" if suffix else "(no extension)"
+        raise UploadError(f"{clean}: unsupported file type {kind}; supported: {_SUPPORTED_LIST}")
+    if not data:
+        raise UploadError(f"{clean}: the file is empty")
+    limit = int(settings.max_file_mb * MB)
+    if len(data) > limit:
+        raise UploadError(
+            f"{clean}: too large ({len(data) / MB:.1f} MB; the limit is {settings.max_file_mb:g} MB, "
+            "raise RAG_MAX_FILE_MB to allow it)"
+        )
+
+    folder = uploads_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    inside = folder.resolve()
+    stem = Path(clean).stem
+    for n in range(1, 1000):
+        candidate = folder / (clean if n == 1 else f"{stem}-{n}{Path(clean).suffix}")
+        # Resolving follows a symlink already sitting in the folder: a link that
+        # points elsewhere must not become a way out.
+        if not candidate.resolve().is_relative_to(inside):
+            raise UploadError(f"{clean}: refused, the name points outside {folder}")
+        if candidate.is_symlink() or candidate.exists():
+            if candidate.is_file() and not candidate.is_symlink() and candidate.read_bytes() == data:
+                return candidate
+            continue
+        try:
+            with candidate.open("xb") as f:  # "x": never replace a file created meanwhile
+                f.write(data)
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise UploadError(f"{clean}: cannot save into {folder} ({e.strerror or e})") from None
+        return candidate
+    raise UploadError(f"{clean}: too many files with this name in {folder}; rename the file")

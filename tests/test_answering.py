@@ -1,0 +1,105 @@
+"""Cited answers from the extractive engine over the real corpus index."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answering import ask, ask_stream
+from rag.conversation import HistoryError
+from rag.engines import ExtractiveEngine, make_engine
+from rag.errors import RagError
+
+from conftest import free_port, make_settings
+
+SEED = "corpus/articles/trotsky-assassination-soviet-pursuit.md"
+
+
+@pytest.fixture(scope="module")
+def settings(corpus_index):
+    return corpus_index.settings
+
+
+def test_seed_article_fact_is_answered_and_cited(corpus_index, settings):
+    a = ask("Who was Ramon Mercader?", index=corpus_index, settings=settings)
+    assert not a.refused and a.engine == "extractive"
+    assert "Spanish communist" in a.answer
+    assert SEED in {c.source for c in a.citations}
+    assert all(c.supported and c.quote and c.quote in c.text for c in a.citations)
+    # Every [n] in the text names a citation, numbered from 1 in order.
+    assert [c.n for c in a.citations] == list(range(1, len(a.citations) + 1))
+
+
+def test_every_answer_sentence_carries_a_supported_citation(corpus_index, settings):
+    a = ask("What nerve agent was used against Sergei Skripal?", index=corpus_index, settings=settings)
+    assert "Novichok" in a.answer
+    assert a.unsupported == []
+    assert {c.chunk_id for c in a.citations} <= {p.chunk_id for p in a.contexts}
+
+
+def test_unanswerable_question_is_refused_without_calling_a_model(corpus_index):
+    # A generative engine whose server does not exist: a refusal must not touch it.
+    s = make_settings(corpus_index.settings.data_path.parent, engine="openai-compatible",
+                      base_url=f"http://127.0.0.1:{free_port()}/v1", model="none", max_retries=0, timeout=2)
+    a = ask("What is the capital of Australia?", index=corpus_index, settings=s, engine=make_engine(s))
+    assert a.refused and a.answer.startswith("The sources do not say")
+    assert a.citations == [] and a.contexts  # the closest sources are named
+    assert not a.notices  # no fallback happened: the model was never called
+
+
+def test_follow_up_is_rewritten_with_the_conversation(corpus_index, settings):
+    history = [
+        {"role": "user", "content": "Who killed Bandera?"},
+        {"role": "assistant", "content": "The KGB agent Bohdan Stashynsky killed Stepan Bandera in Munich in 1959 [1]."},
+    ]
+    events = list(ask_stream("How was he caught?", history, index=corpus_index, settings=settings))
+    standalone = events[0].text
+    assert events[0].kind == "standalone" and "Stashynsky" in standalone and standalone.startswith("How was he caught?")
+    answer = events[-1].answer
+    assert answer.standalone_question == standalone
+    assert any("Stashynsky" in p.text for p in answer.contexts[:3])
+
+
+def test_disagreement_between_sources_is_surfaced(corpus_index, settings):
+    a = ask("When was Kuzminov found dead?", index=corpus_index, settings=settings)
+    assert a.disagreement and a.answer.startswith("Sources differ")
+    assert "2023" in a.answer and "13 February 2024" in a.answer
+    assert len({c.source for c in a.citations}) >= 2
+
+
+def test_tokens_stream_before_the_answer_is_done(corpus_index, settings):
+    kinds = [e.kind for e in ask_stream("Where was Georgi Markov attacked?", index=corpus_index, settings=settings)]
+    assert kinds[0] == "standalone" and kinds[-1] == "done" and kinds.count("token") > 3
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\x00\x07\x1b"])
+def test_empty_questions_get_a_clear_error(corpus_index, settings, question):
+    with pytest.raises(RagError, match="empty"):
+        ask(question, index=corpus_index, settings=settings)
+
+
+def test_odd_questions_get_clear_answers(corpus_index, settings):
+    only_marker = ask("[1]", index=corpus_index, settings=settings)
+    assert only_marker.refused and "no words" in only_marker.notices[0]
+    long = ask("Who killed Trotsky? " + "blah " * 4000, index=corpus_index, settings=settings)
+    assert any("longer than" in n for n in long.notices)
+    control = ask("Who\x00 killed\x1b Bandera?", index=corpus_index, settings=settings)
+    assert control.question == "Who killed Bandera?"
+    foreign = ask("Кто убил Троцкого?", index=corpus_index, settings=settings)
+    assert foreign.answer  # answered or refused, never an exception
+
+
+@pytest.mark.parametrize("history", [{"role": "user"}, [{"role": "system", "content": "x"}], [{"role": "user", "content": 3}], "text"])
+def test_bad_history_gets_a_clear_error(corpus_index, settings, history):
+    with pytest.raises(HistoryError, match="history"):
+        ask("When did he die?", history, index=corpus_index, settings=settings)
+
+
+def test_answer_json_contract(corpus_index, settings):
+    d = ask("Who was Ramon Mercader?", index=corpus_index, settings=settings).to_dict()
+    assert {"question", "standalone_question", "answer", "refused", "engine", "citations", "contexts", "notices"} <= set(d)
+    assert {"n", "chunk_id", "source", "title", "quote", "supported"} <= set(d["citations"][0])
+    assert {"chunk_id", "source", "title", "text", "score"} <= set(d["contexts"][0])
+
+
+def test_extractive_engine_needs_no_model(corpus_index, settings):
+    assert isinstance(make_engine(settings), ExtractiveEngine)
