@@ -46,7 +46,8 @@ def run() -> None:
     try:
         rc = app(standalone_mode=False)
     except RagError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False)
+        # The message may quote user text (paths, history, file names): never markup.
+        err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
         sys.exit(1)
     except click.exceptions.Abort:
         err.print("aborted")
@@ -272,3 +273,39 @@ def chat(
         out.print()
         _print_sources(answer)
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
+
+
+@app.command()
+def watch(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: corpus/).")] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between looks.")] = 2.0,
+) -> None:
+    """Keep the index following a folder: new, changed and deleted files are synced."""
+    import time
+
+    from .loading import find_files
+
+    settings = _settings()
+    index = _open(settings)
+    roots = [settings.path(p) for p in (paths or [settings.corpus_dir])]
+
+    def snapshot() -> dict:
+        files, _ = find_files(roots)
+        return {f: (f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists()}
+
+    out.print(f"watching {', '.join(str(r) for r in roots)} (Ctrl-C to stop)", highlight=False)
+    last = None
+    try:
+        while True:
+            now = snapshot()
+            if now != last:
+                report = index.ingest(roots, sync=True, wait=60)
+                for f in report.files:
+                    if f.status == "error":
+                        err.print(f"[red]skipped[/red] {f.source}: {f.message}", highlight=False)
+                    elif f.status != "unchanged":
+                        out.print(f"{f.status:8} {f.source}", highlight=False)
+                last = now
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        out.print("stopped")

@@ -240,7 +240,7 @@ class Index:
         self,
         paths: list[Path] | None = None,
         *,
-        sync: bool = False,
+        sync: bool = False,  # also drop indexed sources under `paths` whose files are gone
         wait: float = 0,
         on_progress: Callable[[Progress], None] | None = None,
     ) -> IngestReport:
@@ -263,8 +263,11 @@ class Index:
                 say(Progress("file", source=source))
                 report.files.append(self._ingest_file(path, source))
             if sync:
+                roots = [s.path(p).absolute() for p in paths]
                 for src in [x["source"] for x in self.keywords.sources() if x["source"] not in seen]:
-                    report.files.append(self._remove(src))
+                    where = s.path(Path(src)).absolute()
+                    if any(where == r or r in where.parents for r in roots):
+                        report.files.append(self._remove(src))
             self.store.on_written = None
         report.seconds = time.perf_counter() - t0
         return report

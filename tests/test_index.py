@@ -20,14 +20,17 @@ def test_corpus_ingested_with_exact_offsets(corpus_index):
     assert len(sources) >= 18 and all(s["chunks"] > 0 for s in sources.values())
     assert corpus_index.consistency() == {**corpus_index.consistency(), "only_in_chroma": 0,
                                           "only_in_keywords": 0, "unrecorded": 0, "recorded_but_missing": 0}
-    # Every chunk is the exact slice of its file named by its offsets.
-    got = corpus_index.vectors.get(include=["documents", "metadatas"])
-    texts = {}
-    for text, meta in zip(got["documents"], got["metadatas"]):
+    # Every passage is the exact slice of its file named by its offsets, and
+    # Chroma embedded that same passage under its "title / section" header.
+    got = corpus_index.vectors.get(include=["documents"])
+    stored = corpus_index.keywords.get(got["ids"])
+    files = {}
+    for cid, embedded in zip(got["ids"], got["documents"]):
+        text, meta = stored[cid]
         src = meta["source"]
-        texts.setdefault(src, (ROOT / src).read_text(encoding="utf-8"))
-        assert texts[src][meta["start"]:meta["end"]] == text
-        assert meta["title"]
+        files.setdefault(src, (ROOT / src).read_text(encoding="utf-8"))
+        assert files[src][meta["start"]:meta["end"]] == text
+        assert embedded.startswith(meta["title"]) and embedded.endswith(text)
 
 
 def test_seed_article_metadata(corpus_index):
