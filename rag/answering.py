@@ -83,7 +83,8 @@ class Event:
     """One step of a streamed answer.
 
     kind: "standalone" (the rewritten query), "token" (text to append),
-    "reset" (discard the text so far: a fallback follows), "done" (answer set).
+    "reset" (discard the text so far: a fallback follows; `text` says why),
+    "done" (answer set).
     """
 
     kind: str
@@ -92,14 +93,15 @@ class Event:
 
 
 def _refusal(question: str, standalone: str, engine: str, passages: list[Passage], notices, evidence) -> Answer:
-    closest = []
+    """'The sources do not say', naming the closest sources (one passage each)."""
+    closest: dict[str, Passage] = {}
     for p in passages:
-        if p.title not in closest:
-            closest.append(p.title)
+        closest.setdefault(p.source, p)
+    shown = list(closest.values())[:3]
     text = REFUSAL
-    if closest[:3]:
-        text += " The closest sources are: " + "; ".join(closest[:3]) + "."
-    return Answer(question, standalone, text, True, engine, contexts=passages[:3], notices=notices, evidence=evidence)
+    if shown:
+        text += " The closest sources are: " + "; ".join(p.title for p in shown) + "."
+    return Answer(question, standalone, text, True, engine, contexts=shown, notices=notices, evidence=evidence)
 
 
 def ask_stream(
@@ -171,7 +173,7 @@ def ask_stream(
             raise
         notices.append(f"The {engine.name} model failed ({_reason(e)}); this answer comes from the extractive engine.")
         used = f"extractive (fallback from {engine.name})"
-        yield Event("reset")
+        yield Event("reset", notices[-1])
         parser = CitationStream(set(range(1, len(passages) + 1)))
         parts = []
         for token in ExtractiveEngine().stream(standalone, passages, evidence):

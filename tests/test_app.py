@@ -146,3 +146,38 @@ def test_sessions_keep_independent_histories(app_env):
         assert [t["question"] for t in at.session_state["turns"]] == [q]
         assert at.chat_message[0].markdown[0].value.startswith(q.split()[0])
         assert len(at.chat_message) == 2
+
+
+def test_a_failing_model_falls_back_to_the_extractive_answer(app_env, monkeypatch):
+    from conftest import free_port
+
+    monkeypatch.setenv("RAG_MAX_RETRIES", "0")
+    monkeypatch.setenv("RAG_TIMEOUT", "5")
+    at = new_app().run()
+    at.sidebar.selectbox[0].set_value("openai-compatible").run()
+    # Nothing listens on this port: the model call fails for real.
+    at.sidebar.text_input[0].set_value(f"http://127.0.0.1:{free_port()}/v1").run()
+    ask(at, "Where was Georgi Markov attacked?")
+    answer = answers(at)[0]
+    assert answer.engine == "extractive (fallback from openai-compatible)"
+    assert not answer.refused and answer.citations
+    assert any("failed" in w.value for w in at.chat_message[1].warning)
+    assert any(c.value.startswith("answered by: extractive \\(fallback") for c in at.chat_message[1].caption)
+
+
+def test_a_bad_upload_is_refused_and_changes_nothing(app_env, monkeypatch, tmp_path, corpus_index):
+    corpus = tmp_path / "corpus"
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(corpus))  # uploads land here, not in the repository
+    at = new_app().run()
+    sources, count = corpus_index.sources(), corpus_index.count()
+    at.sidebar.file_uploader[0].set_value([
+        ("../../notes.md", b"\x00\x01\x02binary\x00", "text/markdown"),  # not text: the loader refuses it
+        ("empty.txt", b"", "text/plain"),  # nothing to index
+    ]).run()
+    next(b for b in at.sidebar.button if b.label == "Ingest").click().run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.sidebar.error).replace("\\", "")  # shown escaped
+    assert "binary file" in errors and "empty.txt: the file is empty" in errors
+    assert not any(p.is_file() for p in corpus.rglob("*"))  # the refused upload was not kept
+    assert not (ROOT.parent / "notes.md").exists()
+    assert corpus_index.sources() == sources and corpus_index.count() == count
