@@ -89,11 +89,11 @@ def ingest(
     if as_json:
         out.print_json(data={"files": [vars(f) for f in report.files], "seconds": report.seconds})
         return
-    for f in report.files:
+    for f in report.files:  # file names are shown as they are ("notes [draft].md"), not as markup
         if f.status == "error":
-            err.print(f"[red]skipped[/red] {f.source}: {f.message}", highlight=False)
+            err.print(f"[red]skipped[/red] {escape(f.source)}: {escape(f.message)}", highlight=False)
         elif f.status != "unchanged":
-            out.print(f"{f.status:8} {f.source} (+{f.chunks_added} / -{f.chunks_removed} chunks)", highlight=False)
+            out.print(f"{f.status:8} {escape(f.source)} (+{f.chunks_added} / -{f.chunks_removed} chunks)", highlight=False)
     out.print(report.summary(), highlight=False)
     if report.errors:
         raise typer.Exit(2)  # partial success: scripts can tell
@@ -122,7 +122,7 @@ def search(
         out.print("No passages found.")
     for n, p in enumerate(passages, 1):
         where = f", {p.location}" if p.location else ""
-        out.print(f"[bold][{n}] {p.title}[/bold] ({p.source}{where}) score {p.score:.4f}", highlight=False)
+        out.print(f"[bold]\\[{n}] {escape(p.title)}[/bold] ({escape(p.source)}{escape(where)}) score {p.score:.4f}", highlight=False)
         out.print(p.text, highlight=False, markup=False)
         out.print()
 
@@ -137,7 +137,7 @@ def sources(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     table = Table("source", "title", "chunks")
     for r in rows:
-        table.add_row(r["source"], r["title"] or "", str(r["chunks"]))
+        table.add_row(escape(r["source"]), escape(r["title"] or ""), str(r["chunks"]))
     out.print(table)
     out.print(f"{len(rows)} sources, {sum(r['chunks'] for r in rows)} chunks")
 
@@ -146,7 +146,7 @@ def sources(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 def remove(source: str, wait: Annotated[float, typer.Option()] = 0) -> None:
     """Remove one source's chunks from the index (the file is left alone)."""
     result = _open(_settings()).remove(source, wait=wait)
-    out.print(f"removed {result.source} ({result.chunks_removed} chunks)", highlight=False)
+    out.print(f"removed {escape(result.source)} ({result.chunks_removed} chunks)", highlight=False)
 
 
 @app.command()
@@ -302,9 +302,9 @@ def watch(
                 report = index.ingest(roots, sync=True, wait=60)
                 for f in report.files:
                     if f.status == "error":
-                        err.print(f"[red]skipped[/red] {f.source}: {f.message}", highlight=False)
+                        err.print(f"[red]skipped[/red] {escape(f.source)}: {escape(f.message)}", highlight=False)
                     elif f.status != "unchanged":
-                        out.print(f"{f.status:8} {f.source}", highlight=False)
+                        out.print(f"{f.status:8} {escape(f.source)}", highlight=False)
                 last = now
             time.sleep(interval)
     except KeyboardInterrupt:

@@ -10,6 +10,7 @@ Answer and nothing downstream branches on which one ran.
 from __future__ import annotations
 
 from collections.abc import Iterator
+import re
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -60,14 +61,30 @@ def load_prompt(prompts_dir: Path, name: str) -> str:
         raise EngineError(f"prompt file {path} cannot be read ({e.strerror}); restore it from git") from None
 
 
+_TAG = re.compile(r"<(\s*/?\s*source)", re.I)
+
+
+def _defang(text: str) -> str:
+    """Source text that cannot open or close a <source> fence (any case or spacing)."""
+    return _TAG.sub(r"&lt;\1", text)
+
+
+def _attr(text: str) -> str:
+    """A title or section as one quoted attribute value: one line, no quote, no tag."""
+    return _defang(" ".join(text.split())).replace('"', "'")
+
+
 def fence(passages: list[Passage]) -> str:
-    """Passages as data blocks; a passage cannot close its own fence."""
+    """Passages as data blocks; a passage cannot close its own fence.
+
+    The title and section come from the file too (front matter, headings), so
+    they are defanged like the text.
+    """
     blocks = []
     for i, p in enumerate(passages, 1):
-        text = p.text.replace("</source", "&lt;/source").replace("<source", "&lt;source")
-        where = f' where="{p.location}"' if p.location else ""
-        title = p.title.replace('"', "'")
-        blocks.append(f'<source id="{i}" title="{title}"{where}>\n{text}\n</source>')
+        text = _defang(p.text)
+        where = f' where="{_attr(p.location)}"' if p.location else ""
+        blocks.append(f'<source id="{i}" title="{_attr(p.title)}"{where}>\n{text}\n</source>')
     return "\n\n".join(blocks)
 
 

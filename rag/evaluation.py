@@ -123,13 +123,13 @@ def tutorial_retriever(index: Index, settings: Settings) -> Callable[[str, int],
     from langchain_chroma import Chroma
 
     from .chunking import make_splitter
-    from .loading import find_files, load_file
+    from .loading import MB, find_files, load_file
 
     splitter = make_splitter(1000, 200)
     files, _ = find_files([settings.corpus_path])
     docs = []
     for f in files:
-        pieces = load_file(f, root=settings.root, max_bytes=int(settings.max_file_mb * 1024 * 1024))
+        pieces = load_file(f, root=settings.root, max_bytes=int(settings.max_file_mb * MB))
         whole = pieces[0].model_copy(update={"page_content": "\n\n".join(p.page_content for p in pieces)})
         docs += splitter.split_documents([whole])
     store = Chroma(

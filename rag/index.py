@@ -31,7 +31,7 @@ from .config import Settings
 from .errors import RagError
 from .embeddings import embedder_id, make_embedder
 from .keyword import KeywordIndex
-from .loading import LoadError, find_files, load_file, source_name
+from .loading import MB, LoadError, find_files, parse_file, read_file, source_name
 from .store import HybridStore
 
 
@@ -100,14 +100,6 @@ class Progress:
     kind: str  # "files" (total known), "file" (starting one), "chunks" (n written)
     n: int = 0
     source: str = ""
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _chroma_client(settings: Settings):
@@ -276,14 +268,15 @@ class Index:
         s = self.settings
         signature = f"{chunking.signature(s)};{self.embedder_id}"
         try:
-            sha = file_sha256(path)
+            data = read_file(path, max_bytes=int(s.max_file_mb * MB))
+            sha = hashlib.sha256(data).hexdigest()
             before = self.keywords.source_record(source)
             if before == (sha, signature):
                 return FileResult(source, "unchanged")
             twin = self.keywords.source_with_hash(sha)
             if twin and twin != source and s.path(Path(twin)).exists():
                 raise LoadError(path, f"same content as {twin}, which is already indexed; not indexed twice")
-            docs = load_file(path, root=s.root, max_bytes=int(s.max_file_mb * 1024 * 1024))
+            docs = parse_file(path, data, root=s.root)
         except LoadError as e:
             return FileResult(source, "error", message=e.reason)
         except OSError as e:

@@ -481,6 +481,11 @@ def _stem_title(path: Path) -> str:
 
 def load_file(path: Path, *, root: Path, max_bytes: int) -> list[Document]:
     """Load one file into Documents (see the module docstring), or raise LoadError."""
+    return parse_file(path, read_file(path, max_bytes=max_bytes), root=root)
+
+
+def read_file(path: Path, *, max_bytes: int) -> bytes:
+    """A file's bytes, after the checks that need no parsing (type, links, size)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
@@ -501,10 +506,15 @@ def load_file(path: Path, *, root: Path, max_bytes: int) -> list[Document]:
             )
         if st.st_size == 0:
             raise LoadError(path, "empty file")
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as e:
         raise LoadError(path, f"cannot read file: {e.strerror or e}")
 
+
+def parse_file(path: Path, data: bytes, *, root: Path) -> list[Document]:
+    """Documents from a file's bytes (as returned by `read_file`)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
     try:
         meta, pieces = _LOADERS[suffix](path, data)
     except ValueError as e:  # the loaders' own messages
