@@ -164,6 +164,7 @@ def evaluate(
     engine: Annotated[Optional[str], typer.Option(help="Answer engine (default: the settings' choice).")] = None,
     configs: Annotated[str, typer.Option(help="Comma-separated: tutorial,bm25,dense,full.")] = "tutorial,bm25,dense,full",
     out_dir: Annotated[Path, typer.Option("--out", help="Where the report, chart and JSON go.")] = Path("docs/eval"),
+    limit: Annotated[Optional[int], typer.Option(help="Evaluate an evenly spread sample of N questions (for slow engines).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Measure retrieval and answers against the question set, with baselines."""
@@ -172,6 +173,9 @@ def evaluate(
 
     settings = _settings()
     questions = load_questions(settings.path(question_set))
+    if limit and limit < len(questions):
+        step = len(questions) / limit  # the set is sorted by category: every category is sampled
+        questions = [questions[int(i * step)] for i in range(limit)]
     names = tuple(c.strip() for c in configs.split(",") if c.strip())
     index = _open(settings)
     chosen = make_engine(settings, engine)

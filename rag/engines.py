@@ -9,13 +9,14 @@ Answer and nothing downstream branches on which one ran.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import re
 import time
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
+from .citations import strip_marks
 from .config import Settings
 from .conversation import carry_entities
 from .errors import RagError
@@ -105,8 +106,6 @@ class ChatEngine:
     def condense(self, question: str, history: list[dict]) -> str:
         if not history:
             return question
-        from .citations import strip_marks
-
         turns = "\n".join(f"{m['role']}: {strip_marks(m['content'])[:600]}" for m in history[-6:])
         prompt = self._prompt("condense").format(history=turns, question=question)
         text = str(self.chat.invoke(prompt).content).strip().splitlines()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 from fpdf import FPDF
 
 from rag.index import EmbedderMismatch, Index, IndexBusy, IndexUnavailable, UnknownSource
-from rag.loading import load_file
 from rag.retrieval import search
 
 from conftest import ROOT, make_settings
