@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -123,8 +125,9 @@ def make_embedder(settings: Settings) -> Embeddings:
     return MiniLMEmbeddings()
 
 
-_VECTORS: dict[tuple[int, str], np.ndarray] = {}
-_VECTORS_MAX = 50_000
+_MEMOS: dict[int, tuple[weakref.ref, dict[str, np.ndarray]]] = {}
+_MEMO_MAX = 50_000
+_MEMO_LOCK = threading.Lock()
 
 
 def embed_cached(embedder: Embeddings, texts: list[str]) -> np.ndarray:
@@ -132,13 +135,21 @@ def embed_cached(embedder: Embeddings, texts: list[str]) -> np.ndarray:
 
     Passage sentences recur from one question to the next (and across the
     configurations of an evaluation run); embedding each once keeps answers
-    fast. Bounded: the memo is cleared when full.
+    fast. One memo per embedder object, bounded (cleared when full), safe
+    to share between threads: each call answers from its own copy.
     """
-    key = id(embedder)
-    missing = list(dict.fromkeys(t for t in texts if (key, t) not in _VECTORS))
+    with _MEMO_LOCK:
+        ref, memo = _MEMOS.get(id(embedder), (None, None))
+        if ref is None or ref() is not embedder:  # a new object that reused an old id
+            memo = {}
+            _MEMOS[id(embedder)] = (weakref.ref(embedder), memo)
+        found = {t: memo[t] for t in texts if t in memo}
+    missing = list(dict.fromkeys(t for t in texts if t not in found))
     if missing:
-        if len(_VECTORS) + len(missing) > _VECTORS_MAX:
-            _VECTORS.clear()
-        for t, v in zip(missing, embedder.embed_documents(missing)):
-            _VECTORS[(key, t)] = np.asarray(v, dtype=np.float32)
-    return np.array([_VECTORS[(key, t)] for t in texts], dtype=np.float32).reshape(len(texts), -1)
+        fresh = dict(zip(missing, (np.asarray(v, dtype=np.float32) for v in embedder.embed_documents(missing))))
+        found.update(fresh)
+        with _MEMO_LOCK:
+            if len(memo) + len(fresh) > _MEMO_MAX:
+                memo.clear()
+            memo.update(fresh)
+    return np.array([found[t] for t in texts], dtype=np.float32).reshape(len(texts), -1)

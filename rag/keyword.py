@@ -56,7 +56,7 @@ STOPWORDS = frozenset(
     once only or other our ours out over own same she should so some such than that the
     their theirs them themselves then there these they this those through to too under
     until up very was we were what when where which while who whom why will with would
-    you your yours tell know say said says did does whose""".split()
+    you your yours tell know say said says did does whose one""".split()
 )
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -169,16 +169,18 @@ class KeywordIndex:
         if not terms:
             return []
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        sql = (
-            f"SELECT c.id, -bm25(chunks_fts, {HEADER_WEIGHT}, 1.0) FROM chunks_fts "
-            "JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ?"
-        )
-        args: list = [match]
+        rank = f"bm25(chunks_fts, {HEADER_WEIGHT}, 1.0)"
         if source:
-            sql += " AND c.source = ?"
-            args.append(source)
-        sql += f" ORDER BY bm25(chunks_fts, {HEADER_WEIGHT}, 1.0) LIMIT ?"
-        args.append(k)
+            sql = (f"SELECT c.id, -{rank} FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
+                   f"WHERE chunks_fts MATCH ? AND c.source = ? ORDER BY {rank} LIMIT ?")
+            args: tuple = (match, source, k)
+        else:
+            # Rank inside the full-text table first, then fetch only the k ids:
+            # joining every match before the LIMIT costs 2x at 100k chunks.
+            sql = (f"SELECT c.id, r.score FROM (SELECT rowid, -{rank} AS score FROM chunks_fts "
+                   f"WHERE chunks_fts MATCH ? ORDER BY {rank} LIMIT ?) r JOIN chunks c ON c.rowid = r.rowid "
+                   "ORDER BY r.score DESC")
+            args = (match, k)
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
         return [KeywordHit(i, s) for i, s in rows]
