@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from rag.loading import find_files
 
@@ -148,7 +149,8 @@ def test_ask_read_sources_export_and_upload(server, page, tmp_path):
     page.get_by_role("option", name="corpus/uploads/zorvath-note.md").click()
     sidebar.get_by_role("button", name="Remove").click()
     sidebar.get_by_text(f"{server['files']} sources,", exact=False).wait_for()
-    assert sidebar.get_by_test_id("stTable").get_by_text("uploads/zorvath-note.md").count() == 0
+    # Streamlit redraws element by element: wait for the table to catch up.
+    expect(sidebar.get_by_test_id("stTable").get_by_text("uploads/zorvath-note.md")).to_have_count(0, timeout=15_000)
 
     assert dialogs == []
     assert time.time() - t0 < 120, f"the browser walk took {time.time() - t0:.0f} s"
