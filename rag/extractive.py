@@ -83,6 +83,7 @@ class Sentence:
     typed: bool = False
     cue: bool = False
     score: float = 0.0
+    terms: frozenset = frozenset()  # the question's words this sentence itself holds
 
 
 class Evidence:
@@ -97,6 +98,7 @@ class Evidence:
         df = index.keywords.doc_freq(terms) if terms else {}
         weights = {t: math.log((n + 1) / (df.get(t, 0) + 0.5)) for t in terms}
         total = sum(weights.values()) or 1.0
+        self.weights = {t: w / total for t, w in weights.items()}
 
         self.sentences: list[Sentence] = []
         for i, p in enumerate(passages):
@@ -106,10 +108,11 @@ class Evidence:
                 if len(text) < 15 or text.lstrip().startswith("#"):
                     continue
                 words = words_of(text)
-                lex = sum(w for t, w in weights.items() if term_in(t, words)) / total
+                held = frozenset(t for t in weights if term_in(t, words))
+                lex = sum(weights[t] for t in held) / total
                 ctx = sum(w for t, w in weights.items() if term_in(t, context)) / total
                 self.sentences.append(
-                    Sentence(i, s, text, lexical=0.75 * lex + 0.25 * ctx,
+                    Sentence(i, s, text, lexical=0.75 * lex + 0.25 * ctx, terms=held,
                              typed=_has_type(self.kind, text, question), cue=bool(_CUES.search(text)))
                 )
         if self.sentences:
@@ -136,31 +139,45 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def compose(ev: Evidence, max_sentences: int = 3) -> str:
+_COMPOUND = re.compile(r"\b(and|both|each|compare|two|three)\b|\?.+\?", re.I)
+
+
+def compose(ev: Evidence, max_sentences: int | None = None) -> str:
     """The extractive answer: best sentences verbatim, each cited by passage id (1-based).
 
-    The best sentence; the best one from another source when it is nearly
-    as good (a second case, a second version); a close third; and the
-    sentence right after any chosen one that announces but does not state
-    the fact ("Sources differ on the year...").
+    The best sentence; then, greedily, the sentences that add most of what
+    the question asks and the answer does not cover yet (3 in all, 4 for a
+    question in several parts); a source's own report of a disagreement;
+    and the sentence right after any chosen one that announces but does
+    not state the fact ("Sources differ on the year...").
     """
     if not ev.sentences:
         return REFUSAL
+    if max_sentences is None:  # a question in several parts needs room for each
+        max_sentences = 4 if _COMPOUND.search(ev.question) else 3
     best = ev.sentences[0]
     chosen = [best]
 
     def fits(c: Sentence) -> bool:
         return (ev.kind == "any" or c.typed) and not any(_similar(c.text, x.text) for x in chosen)
 
-    other = next((c for c in ev.sentences[1:12] if ev.passages[c.passage].source != ev.passages[best.passage].source
-                  and c.score >= 0.7 * best.score and fits(c)), None)
-    if other:
-        chosen.append(other)
-    for cand in ev.sentences[1:12]:
-        if len(chosen) >= max_sentences or cand.score < 0.8 * best.score:
+    # Then, greedily, the sentence that best adds what the answer does not
+    # cover yet (the other half of a two-part question, the second case of a
+    # comparison), or failing that a close runner-up from the top.
+    covered = set(best.terms)
+    pool = [c for c in ev.sentences[1:16] if c.score >= 0.6 * best.score]
+    while len(chosen) < max_sentences:
+        def gain(c: Sentence) -> float:
+            return sum(ev.weights[t] for t in c.terms - covered)
+        fresh = [c for c in pool if c not in chosen and fits(c) and gain(c) >= 0.15]
+        if fresh:
+            pick = max(fresh, key=lambda c: gain(c) + c.score)
+        else:
+            pick = next((c for c in pool if c not in chosen and fits(c) and c.score >= 0.8 * best.score), None)
+        if pick is None:
             break
-        if cand not in chosen and fits(cand):
-            chosen.append(cand)
+        chosen.append(pick)
+        covered |= pick.terms
     # A source that itself reports a disagreement on this point belongs in the answer.
     if not any(c.cue for c in chosen):
         cue = next((c for c in ev.sentences[1:10] if c.cue and c.lexical >= 0.8 * best.lexical), None)
