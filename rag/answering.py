@@ -147,8 +147,7 @@ def ask_stream(
                           candidates=settings.candidates, max_per_source=settings.max_per_source)
     else:
         passages = retrieve(standalone)
-    if engine.generative:
-        passages = engine.fit(passages)
+    passages = engine.fit(passages)
     evidence = Evidence(standalone, passages, index, index.embedder)
     if not passages or (gate and evidence.strength < settings.min_evidence):
         answer = _refusal(q, standalone, engine.name, passages, notices, evidence.strength)
@@ -157,15 +156,13 @@ def ask_stream(
         return
 
     used = engine.name
-    parser = CitationStream(set(range(1, len(passages) + 1)))
+    ids = set(range(1, len(passages) + 1))
+    parser = CitationStream(ids)
     parts: list[str] = []
     try:
-        for token in engine.stream(standalone, passages, evidence):
-            shown = parser.feed(token)
+        for shown in _display(engine.stream(standalone, passages, evidence), parser):
             parts.append(shown)
-            if shown:
-                yield Event("token", shown)
-        parts.append(parser.close())
+            yield Event("token", shown)
         if not "".join(parts).strip():
             raise RuntimeError("the model returned an empty answer")
     except Exception as e:
@@ -174,13 +171,11 @@ def ask_stream(
         notices.append(f"The {engine.name} model failed ({_reason(e)}); this answer comes from the extractive engine.")
         used = f"extractive (fallback from {engine.name})"
         yield Event("reset", notices[-1])
-        parser = CitationStream(set(range(1, len(passages) + 1)))
+        parser = CitationStream(ids)
         parts = []
-        for token in ExtractiveEngine().stream(standalone, passages, evidence):
-            shown = parser.feed(token)
+        for shown in _display(ExtractiveEngine().stream(standalone, passages, evidence), parser):
             parts.append(shown)
             yield Event("token", shown)
-        parts.append(parser.close())
 
     text = "".join(parts).strip()
     if text.startswith(REFUSAL.rstrip(".")):
@@ -191,6 +186,17 @@ def ask_stream(
                     evidence=evidence.strength, disagreement=DISAGREEMENT.lower().rstrip(":") in text.lower())
     _verify(answer, [passages[i - 1] for i in parser.order], index.embedder)
     yield Event("done", answer=answer)
+
+
+def _display(tokens: Iterator[str], parser: CitationStream) -> Iterator[str]:
+    """Engine tokens as display text: prompt ids become citation numbers."""
+    for token in tokens:
+        shown = parser.feed(token)
+        if shown:
+            yield shown
+    rest = parser.close()
+    if rest:
+        yield rest
 
 
 def ask(question: str, history: list[dict] | None = None, **kwargs) -> Answer:

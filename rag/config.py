@@ -72,10 +72,6 @@ class Settings(BaseSettings):
     def corpus_path(self) -> Path:
         return self.path(self.corpus_dir)
 
-    @property
-    def generative_configured(self) -> bool:
-        return bool(self.openai_api_key or self.base_url or self.local_gguf)
-
     def resolved_engine(self) -> str:
         """`auto` means a configured generative engine if there is one, else extractive."""
         if self.engine != "auto":

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -34,6 +33,8 @@ class Engine(Protocol):
 
     def condense(self, question: str, history: list[dict]) -> str: ...
 
+    def fit(self, passages: list[Passage]) -> list[Passage]: ...
+
     def stream(self, question: str, passages: list[Passage], evidence: Evidence) -> Iterator[str]: ...
 
 
@@ -46,6 +47,9 @@ class ExtractiveEngine:
     def condense(self, question: str, history: list[dict]) -> str:
         return carry_entities(question, history)
 
+    def fit(self, passages: list[Passage]) -> list[Passage]:
+        return passages  # no context window to fill
+
     def stream(self, question: str, passages: list[Passage], evidence: Evidence) -> Iterator[str]:
         text = compose(evidence)
         # Word by word, so a UI streams it like any other engine's output.
@@ -53,8 +57,8 @@ class ExtractiveEngine:
             yield word if i == 0 else " " + word
 
 
-@lru_cache(maxsize=8)
 def load_prompt(prompts_dir: Path, name: str) -> str:
+    """A prompt file, read afresh each time: edits apply to the next question."""
     path = prompts_dir / f"{name}.txt"
     try:
         return path.read_text(encoding="utf-8").strip()

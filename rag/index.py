@@ -179,11 +179,13 @@ class Index:
     def count(self) -> int:
         return self.keywords.count()
 
+    def _ids(self) -> tuple[set[str], set[str], set[str]]:
+        """Chunk ids in Chroma, in the keyword index and in the records."""
+        return set(self.vectors.get(include=[])["ids"]), self.keywords.ids(), set(self.records.list_keys())
+
     def consistency(self) -> dict[str, int]:
         """Differences between Chroma, the keyword index and the records (all 0 when sound)."""
-        dense = set(self.vectors.get(include=[])["ids"])
-        words = self.keywords.ids()
-        recs = set(self.records.list_keys())
+        dense, words, recs = self._ids()
         return {
             "chunks": len(recs),
             "only_in_chroma": len(dense - words),
@@ -215,9 +217,7 @@ class Index:
         missing from either store are dropped, and their files are marked
         for re-indexing.
         """
-        dense = set(self.vectors.get(include=[])["ids"])
-        words = self.keywords.ids()
-        recs = set(self.records.list_keys())
+        dense, words, recs = self._ids()
         stray = (dense | words) - recs
         lost = recs - (dense & words)
         if lost:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .index import Index
-from .keyword import query_terms, term_in, words_of
 
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the top ranks
 
@@ -23,9 +22,7 @@ class Passage:
     metadata: dict
     score: float = 0.0  # fused RRF score
     similarity: float | None = None  # cosine similarity to the query (dense)
-    bm25: float | None = None
-    matched: float = 0.0  # share of the query's content words present
-    ranks: dict[str, int] = field(default_factory=dict)
+    ranks: dict[str, int] = field(default_factory=dict)  # rank in each list that found it
 
     @property
     def source(self) -> str:
@@ -59,14 +56,6 @@ class Passage:
         return d
 
 
-def _matched(terms: list[str], text: str) -> float:
-    """Share of the query's content words present in the text."""
-    if not terms:
-        return 0.0
-    words = words_of(text)
-    return sum(1 for t in terms if term_in(t, words)) / len(terms)
-
-
 def search(
     index: Index,
     query: str,
@@ -95,7 +84,7 @@ def search(
             ranked_ids.setdefault(doc.id, {})["dense"] = (rank, 1.0 - distance)  # cosine space
     if keyword:
         for rank, hit in enumerate(index.keywords.search(query, candidates, source=source)):
-            ranked_ids.setdefault(hit.id, {})["keyword"] = (rank, hit.score)
+            ranked_ids.setdefault(hit.id, {})["keyword"] = (rank, None)
 
     stored = index.keywords.get(list(ranked_ids))
     found: dict[str, Passage] = {}
@@ -108,11 +97,7 @@ def search(
             p.ranks[name] = rank
             p.score += 1.0 / (RRF_K + rank + 1)
         p.similarity = lists.get("dense", (0, None))[1]
-        p.bm25 = lists.get("keyword", (0, None))[1]
 
-    terms = query_terms(query)
-    for p in found.values():
-        p.matched = _matched(terms, p.text)
     ranked = sorted(found.values(), key=lambda p: p.score, reverse=True)
     return diversify(ranked, k, max_per_source)
 
