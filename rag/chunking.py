@@ -11,6 +11,7 @@ from __future__ import annotations
 from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from . import language
 from .config import Settings
 
 # Paragraphs, then lines, then sentences, then words: keep sentences whole
@@ -31,11 +32,12 @@ def make_splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterText
 
 def signature(settings: Settings) -> str:
     """What a chunk set depends on besides the file; a change means re-chunking."""
-    return f"chunks:{settings.chunk_size}/{settings.chunk_overlap}"
+    return f"chunks:{settings.chunk_size}/{settings.chunk_overlap};{language.VERSION}"
 
 
 def split(docs: list[Document], settings: Settings) -> list[Document]:
-    """Chunks with `start`/`end` offsets into the source text and an ordinal."""
+    """Chunks with `start`/`end` offsets into the source text, an ordinal and
+    the linguistic analysis of their sentences (so questions never re-parse them)."""
     splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
     chunks: list[Document] = []
     for doc in docs:
@@ -46,6 +48,8 @@ def split(docs: list[Document], settings: Settings) -> list[Document]:
             meta["start"] = start
             meta["end"] = start + len(piece.page_content)
             chunks.append(Document(page_content=piece.page_content, metadata=meta))
-    for n, chunk in enumerate(chunks):
+    analyses = language.analyse_many(c.page_content for c in chunks)
+    for n, (chunk, analysis) in enumerate(zip(chunks, analyses)):
         chunk.metadata["chunk"] = n
+        chunk.metadata[language.ANALYSIS_KEY] = analysis.to_json()
     return chunks

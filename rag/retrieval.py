@@ -9,7 +9,9 @@ source from filling every slot.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
+from . import language
 from .index import Index
 
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the top ranks
@@ -31,6 +33,11 @@ class Passage:
     @property
     def title(self) -> str:
         return self.metadata.get("title", self.source)
+
+    @cached_property
+    def analysis(self) -> language.Analysis:
+        """Sentences, typed values and roles of the passage (stored at ingest)."""
+        return language.stored_analysis(self.text, self.metadata)
 
     @property
     def location(self) -> str:

