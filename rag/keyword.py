@@ -1,10 +1,12 @@
 """The persistent keyword index: SQLite FTS5 with BM25 ranking.
 
 Dense embeddings miss exact names, aliases and dates ("Jacques Mornard",
-"NKVD", "1940"); BM25 finds them. The index lives in one SQLite file next to
-the Chroma data and is written through the same calls as Chroma (see
-`rag.store.HybridStore`), so the two hold the same chunk ids. The file also
-holds the catalogue of indexed source files (their content hashes).
+"NKVD", "1940"); BM25 finds them. The index lives in one SQLite file per
+Chroma collection (`keyword-<collection>.sqlite`) and is a cache derived from
+Chroma: the writer updates it as it writes Chroma, every other process
+replays Chroma's change log into it before it searches (see `rag.store`).
+It remembers the last generation it has applied and which collection (by
+Chroma's collection id) it describes.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 import re
 import sqlite3
 import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,13 +40,7 @@ END;
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts(chunks_fts, rowid, header, text) VALUES ('delete', old.rowid, old.header, old.text);
 END;
-CREATE TABLE IF NOT EXISTS sources(
-    source TEXT PRIMARY KEY,
-    sha256 TEXT NOT NULL,
-    signature TEXT NOT NULL,
-    title TEXT,
-    indexed_at REAL NOT NULL
-);
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 # Words that carry no evidence; matching them would rank every chunk.
@@ -105,34 +101,58 @@ class KeywordHit:
 
 
 class KeywordIndex:
-    """BM25 over chunk texts, plus the catalogue of indexed sources."""
+    """BM25 over chunk texts: a cache of one Chroma collection."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
         self._lock = threading.Lock()
+        # Called before every search, to bring the cache up to date (set by the Index).
+        self.before_read: Callable[[], None] | None = None
         with self._lock:
             self._db.executescript(_SCHEMA)
+
+    # -- what the cache has applied -------------------------------------
+    def state(self) -> tuple[int, str]:
+        """(generation applied, collection id) -- (-1, "") for a cache never filled."""
+        with self._lock:
+            rows = dict(self._db.execute("SELECT key, value FROM meta"))
+        return int(rows.get("gen", -1)), rows.get("collection", "")
+
+    def _set_state(self, gen: int, collection: str | None = None) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('gen', ?)", (str(gen),))
+        if collection is not None:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('collection', ?)", (collection,))
+
+    def apply(self, upserts: list[tuple[str, str, dict]], deletes: list[str], gen: int | None = None,
+              *, reload_sources: list[str] = (), collection: str | None = None, replace: bool = False) -> None:
+        """One transaction: drop `deletes` (or everything, if `replace`, or the
+        chunks of `reload_sources`), write `upserts` (id, text, metadata) and
+        record the generation reached."""
+        rows = [(i, m.get("source", ""), chunk_header(m), t, json.dumps(m, ensure_ascii=False))
+                for i, t, m in upserts]
+        with self._lock, self._db:
+            if replace:
+                self._db.execute("DELETE FROM chunks")
+            for src in reload_sources:
+                self._db.execute("DELETE FROM chunks WHERE source = ?", (src,))
+            self._db.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in deletes + [r[0] for r in rows]])
+            self._db.executemany(
+                "INSERT INTO chunks(id, source, header, text, metadata) VALUES (?, ?, ?, ?, ?)", rows
+            )
+            if gen is not None:
+                self._set_state(gen, collection)
 
     def close(self) -> None:
         self._db.close()
 
     # -- chunks ---------------------------------------------------------
     def upsert(self, ids: list[str], texts: list[str], metadatas: list[dict]) -> None:
-        rows = [
-            (i, m.get("source", ""), chunk_header(m), t, json.dumps(m, ensure_ascii=False))
-            for i, t, m in zip(ids, texts, metadatas, strict=True)
-        ]
-        with self._lock, self._db:
-            self._db.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in ids])
-            self._db.executemany(
-                "INSERT INTO chunks(id, source, header, text, metadata) VALUES (?, ?, ?, ?, ?)", rows
-            )
+        self.apply(list(zip(ids, texts, metadatas, strict=True)), [])
 
     def delete(self, ids: list[str]) -> None:
-        with self._lock, self._db:
-            self._db.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in ids])
+        self.apply([], list(ids))
 
     def ids(self) -> set[str]:
         with self._lock:
@@ -151,6 +171,8 @@ class KeywordIndex:
 
     def doc_freq(self, terms: list[str]) -> dict[str, int]:
         """How many chunks contain each term (after FTS5's stemming)."""
+        if self.before_read:
+            self.before_read()
         out = {}
         with self._lock:
             for t in terms:
@@ -165,6 +187,8 @@ class KeywordIndex:
             return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
 
     def search(self, query: str, k: int, source: str | None = None) -> list[KeywordHit]:
+        if self.before_read:
+            self.before_read()
         terms = query_terms(query)
         if not terms:
             return []
@@ -185,43 +209,9 @@ class KeywordIndex:
             rows = self._db.execute(sql, args).fetchall()
         return [KeywordHit(i, s) for i, s in rows]
 
-    # -- sources catalogue ----------------------------------------------
-    def source_record(self, source: str) -> tuple[str, str] | None:
-        """(sha256, signature) recorded for a source, if any."""
+    def chunks_per_source(self) -> dict[str, int]:
         with self._lock:
-            row = self._db.execute(
-                "SELECT sha256, signature FROM sources WHERE source = ?", (source,)
-            ).fetchone()
-        return tuple(row) if row else None
-
-    def source_with_hash(self, sha256: str) -> str | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT source FROM sources WHERE sha256 = ? LIMIT 1", (sha256,)
-            ).fetchone()
-        return row[0] if row else None
-
-    def record_source(self, source: str, sha256: str, signature: str, title: str) -> None:
-        with self._lock, self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)",
-                (source, sha256, signature, title, time.time()),
-            )
-
-    def forget_source(self, source: str) -> None:
-        with self._lock, self._db:
-            self._db.execute("DELETE FROM sources WHERE source = ?", (source,))
-
-    def sources(self) -> list[dict]:
-        """Indexed sources with titles and chunk counts, sorted by name."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT s.source, s.title, s.indexed_at, count(c.id) FROM sources s "
-                "LEFT JOIN chunks c ON c.source = s.source GROUP BY s.source ORDER BY s.source"
-            ).fetchall()
-        return [
-            {"source": s, "title": t, "indexed_at": at, "chunks": n} for s, t, at, n in rows
-        ]
+            return dict(self._db.execute("SELECT source, count(*) FROM chunks GROUP BY source"))
 
     def chunk_ids_of(self, source: str) -> list[str]:
         with self._lock:
