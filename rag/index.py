@@ -387,10 +387,13 @@ class Index:
 
     def _unfinished(self) -> dict[str, str]:
         """Sources an interrupted run left half-written: source -> "ingest" or "remove"."""
-        out = {s: str(m["pending"]) for s, m in self.state.catalogue().items() if m.get("pending")}
-        known = set(self.state.catalogue())
-        for src in set(self._chroma_ids().values()) - known:
-            out[src] = "ingest"  # chunks with no catalogue record at all
+        catalogue = self.state.catalogue()
+        out = {s: str(m["pending"]) for s, m in catalogue.items() if m.get("pending")}
+        # Chunks of a source with no catalogue record at all (an index from before
+        # the catalogue lived in Chroma). The synced cache is enough to find them:
+        # chunks that reached Chroma without a change record belong to a pending source.
+        for src in set(self.keywords.chunks_per_source()) - set(catalogue):
+            out[src] = "ingest"
         for src in out:
             # Chunks may have reached Chroma without their change record: every cache reloads the source.
             gen = self._log("source", source=src)
