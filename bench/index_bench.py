@@ -548,6 +548,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1940)
     ap.add_argument("--workdir", default=None, help="where the temporary data folders go (default: system temp)")
     ap.add_argument("--keep", action="store_true", help="keep the data folders")
+    ap.add_argument("--pool-cache", default="", help="reuse (or save) the embedded pool here, to skip re-embedding it")
     ap.add_argument("--server", action="store_true", help="server mode: every index in one real `chroma run` on loopback")
     # internal: one measurement in a child process
     ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
@@ -605,8 +606,14 @@ def main() -> None:
         scales = [{"size": "corpus", "build": None, "query": run_worker("query", a, data=work / "corpus")}]
         if sizes:
             pool_file = work / "pool.npy"
-            print(f"3. embedding the pool of {a.pool} synthetic texts", file=sys.stderr)
-            res["pool"] = run_worker("pool", a, pool_file=pool_file)
+            if a.pool_cache and Path(a.pool_cache).exists():  # the same seed and size give the same pool
+                shutil.copy(a.pool_cache, pool_file)
+                res["pool"] = {"reused": a.pool_cache}
+            else:
+                print(f"3. embedding the pool of {a.pool} synthetic texts", file=sys.stderr)
+                res["pool"] = run_worker("pool", a, pool_file=pool_file)
+                if a.pool_cache:
+                    shutil.copy(pool_file, a.pool_cache)
             for n in sizes:
                 print(f"3. {n:,} chunks", file=sys.stderr)
                 data = work / f"n{n}"
