@@ -498,10 +498,20 @@ def run_worker(kind: str, args: argparse.Namespace, **extra) -> dict:
 
 # -- report -------------------------------------------------------------------------
 def markdown(res: dict) -> str:
-    m, ing, emb, noop = res["machine"], res["ingest"]["ingest"], res["ingest"]["embed"], res["ingest"]["noop_reingest"]
-    lines = [
-        f"Machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['ram']} RAM; {res['date']}",
-        "",
+    m = res["machine"]
+    lines = [f"Machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['ram']} RAM; {res['date']}", ""]
+    if "ingest" in res:
+        lines += ingest_markdown(res)
+    lines += [
+        "| chunks | build s | data MB | search p50 ms | p95 ms | max ms | first query ms | peak RSS build MB | peak RSS query MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    return scales_markdown(res, lines)
+
+
+def ingest_markdown(res: dict) -> list[str]:
+    ing, emb, noop = res["ingest"]["ingest"], res["ingest"]["embed"], res["ingest"]["noop_reingest"]
+    return [
         "| Ingestion (corpus/) | files | chunks | seconds | chunks/s |",
         "|---|---:|---:|---:|---:|",
         f"| `Index.ingest()`, fresh data dir, embedding included | {ing['files']} | {ing['chunks']} | {ing['seconds']} | {ing['chunks_per_s']} |",
@@ -512,15 +522,16 @@ def markdown(res: dict) -> str:
         f"| `ingest()` on an open Index | {noop['ingest_call_median_ms']} |",
         f"| open Index + `ingest()` | {noop['open_and_ingest_median_ms']} |",
         "",
-        "| chunks | build s | data MB | search p50 ms | p95 ms | max ms | first query ms | peak RSS build MB | peak RSS query MB |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+
+
+def scales_markdown(res: dict, lines: list[str]) -> str:
     for sc in res["scales"]:
         b, q = sc.get("build"), sc["query"]
         lines.append(
             f"| {q['chunks']:,} | {b['build_s'] if b else '-'} | {q['data_mb']} | {q['search']['p50_ms']} | "
             f"{q['search']['p95_ms']} | {q['search']['max_ms']} | {q['first_query_ms']} | "
-            f"{b['peak_rss_mb'] if b else ing['peak_rss_mb']} | {q['peak_rss_mb']} |"
+            f"{b['peak_rss_mb'] if b else res['ingest']['ingest']['peak_rss_mb']} | {q['peak_rss_mb']} |"
         )
     lines += ["", "| chunks | embed_query p50/p95 | Chroma p50/p95 | keyword p50/p95 | fetch texts p50/p95 |", "|---:|---|---|---|---|"]
     for sc in res["scales"]:
@@ -531,7 +542,7 @@ def markdown(res: dict) -> str:
     for sc in res["scales"]:
         q = sc["query"]
         lines.append(f"| {q['chunks']:,} | " + ", ".join(f"{t} {c}" for t, c in q["commonest_query_terms"][:5]) + " |")
-    o = res["scales"][0]["query"]["opened"]
+    o = res["scales"][0]["query"]["opened"] if res["scales"] else {"rss_after_open_mb": "-", "peak_rss_after_open_mb": "-"}
     lines += ["", f"RSS of a process that has only opened the index and the embedder: {o['rss_after_open_mb']} MB "
               f"(peak {o['peak_rss_after_open_mb']} MB)."]
     return "\n".join(lines)
@@ -548,6 +559,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1940)
     ap.add_argument("--workdir", default=None, help="where the temporary data folders go (default: system temp)")
     ap.add_argument("--keep", action="store_true", help="keep the data folders")
+    ap.add_argument("--skip-ingest", action="store_true", help="skip the corpus ingestion figures and the corpus-only index")
     ap.add_argument("--pool-cache", default="", help="reuse (or save) the embedded pool here, to skip re-embedding it")
     ap.add_argument("--server", action="store_true", help="server mode: every index in one real `chroma run` on loopback")
     # internal: one measurement in a child process
@@ -602,8 +614,10 @@ def main() -> None:
     }
     try:
         print("1-2. ingestion and no-op re-ingest", file=sys.stderr)
-        res["ingest"] = run_worker("ingest", a, data=work / "corpus")
-        scales = [{"size": "corpus", "build": None, "query": run_worker("query", a, data=work / "corpus")}]
+        scales = []
+        if not a.skip_ingest:
+            res["ingest"] = run_worker("ingest", a, data=work / "corpus")
+            scales = [{"size": "corpus", "build": None, "query": run_worker("query", a, data=work / "corpus")}]
         if sizes:
             pool_file = work / "pool.npy"
             if a.pool_cache and Path(a.pool_cache).exists():  # the same seed and size give the same pool

@@ -174,6 +174,7 @@ class Index:
         self._epoch: int | None = None  # the lease held while writing (server mode)
         self._renewed = 0.0
         self._gen = 0  # the next generation to write, while writing
+        self._catalogue: dict[str, dict] = {}  # the source catalogue, read once per ingest
         if rebuild:
             with self._writing(0):
                 self._drop_collection()
@@ -388,7 +389,7 @@ class Index:
 
     def _unfinished(self) -> dict[str, str]:
         """Sources an interrupted run left half-written: source -> "ingest" or "remove"."""
-        catalogue = self.state.catalogue()
+        catalogue = self._catalogue
         out = {s: str(m["pending"]) for s, m in catalogue.items() if m.get("pending")}
         # Chunks of a source with no catalogue record at all (an index from before
         # the catalogue lived in Chroma). The synced cache is enough to find them:
@@ -417,6 +418,8 @@ class Index:
         say = on_progress or (lambda p: None)
         with self._writing(wait):
             self.sync(force=True)
+            # Read once: no one else writes while this process holds the lock.
+            self._catalogue = self.state.catalogue()
             unfinished = self._unfinished()
             files, problems = find_files([s.path(p) for p in paths])
             report.files += [FileResult(source_name(e.path, s.root), "error", message=e.reason) for e in problems]
@@ -454,11 +457,12 @@ class Index:
         try:
             data = read_file(path, max_bytes=int(s.max_file_mb * MB))
             sha = hashlib.sha256(data).hexdigest()
-            before = self.state.source(source)
+            before = self._catalogue.get(source)
             complete = bool(before and before.get("sha256") and not before.get("pending"))
             if complete and (before["sha256"], before["signature"]) == (sha, signature):
                 return FileResult(source, "unchanged")
-            twin = self.state.source_with_hash(sha)
+            twin = min((x for x, m in self._catalogue.items()
+                        if m.get("sha256") == sha and not m.get("pending")), default=None)
             if twin and twin != source and s.path(Path(twin)).exists():
                 raise LoadError(path, f"same content as {twin}, which is already indexed; not indexed twice")
             docs = parse_file(path, data, root=s.root)
@@ -478,8 +482,8 @@ class Index:
         self._add_chunks(new, on_written)
         self._delete_chunks(stale)
         title = str(docs[0].metadata.get("title", source)) if docs else source
-        self.state.put_source(source, sha256=sha, signature=signature, title=title,
-                              indexed_at=time.time(), pending="")
+        self._catalogue[source] = self.state.put_source(source, sha256=sha, signature=signature, title=title,
+                                                        indexed_at=time.time(), pending="")
         return FileResult(
             source,
             "updated" if before and before.get("sha256") else "added",
@@ -493,6 +497,7 @@ class Index:
         ids = sorted(self._collection.get(where={"source": source}, include=[])["ids"])
         self._delete_chunks(ids)
         self.state.drop_source(source)
+        self._catalogue.pop(source, None)
         return FileResult(source, "removed", chunks_removed=len(ids))
 
     def remove(self, source: str, *, wait: float = 0) -> FileResult:
@@ -504,4 +509,5 @@ class Index:
             raise UnknownSource(f"no indexed source is named '{source}'.{hint}")
         with self._writing(wait):
             self.sync(force=True)
+            self._catalogue = self.state.catalogue()
             return self._remove(source)

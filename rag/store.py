@@ -72,18 +72,14 @@ class SharedState:
         got = self.col.get(ids=[self._sid(source)], include=["metadatas"])
         return got["metadatas"][0] if got["ids"] else None
 
-    def put_source(self, source: str, **fields) -> None:
+    def put_source(self, source: str, **fields) -> dict:
         meta = dict(self.source(source) or {"sha256": "", "signature": "", "title": source, "indexed_at": 0.0})
         meta.update(fields, kind="source", source=source)
         self.col.upsert(ids=[self._sid(source)], embeddings=[DUMMY], metadatas=[meta])
+        return meta
 
     def drop_source(self, source: str) -> None:
         self.col.delete(ids=[self._sid(source)])
-
-    def source_with_hash(self, sha256: str) -> str | None:
-        got = self.col.get(where={"$and": [{"kind": "source"}, {"sha256": sha256}]}, include=["metadatas"])
-        done = [m["source"] for m in got["metadatas"] if not m.get("pending")]
-        return min(done) if done else None
 
     # -- change log -------------------------------------------------------
     @staticmethod
