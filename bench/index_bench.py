@@ -166,12 +166,16 @@ def git_state() -> dict:
     return {"commit": git("rev-parse", "--short", "HEAD"), "rag_dirty": bool(git("status", "--porcelain", "--", "rag"))}
 
 
+CHROMA_URL = os.environ.get("BENCH_CHROMA_URL", "")  # server mode: set by main() for its children
+
+
 def settings_for(data: Path):
     from rag.config import Settings
 
     # Isolated from any .env / RAG_* environment, like the test-suite's settings.
     return Settings(_env_file=None, root=ROOT, data_dir=data, engine="extractive", openai_api_key=None,
-                    base_url=None, chroma_url=None, local_gguf=None)
+                    base_url=None, chroma_url=CHROMA_URL or None, local_gguf=None,
+                    collection=data.name if CHROMA_URL else "corpus")  # one server, a collection per index
 
 
 def open_index(data: Path):
@@ -368,7 +372,8 @@ def worker_build(a) -> dict:
         collection.upsert(ids=ids, embeddings=vecs, documents=docs, metadatas=metas)
         t_chroma += time.perf_counter() - t
         t = time.perf_counter()
-        index.keywords.upsert(ids, texts, metas)
+        # Written around the change log (a bulk load), so the cache is told it is current.
+        index.keywords.apply(list(zip(ids, texts, metas)), [], index.state.head(), collection=str(collection.id))
         t_fts += time.perf_counter() - t
     total = time.perf_counter() - t0
     chroma_n, fts_n = collection.count(), index.keywords.count()
@@ -433,7 +438,7 @@ def worker_query(a) -> dict:
     cpu_ms = (time.process_time() - cpu0) / len(qs) * 1000
     wall_ms = (time.perf_counter() - wall0) / len(qs) * 1000
     # Where the time goes: the same queries, one component at a time.
-    parts: dict[str, list[float]] = {"embed_query": [], "chroma": [], "fts5": [], "fetch_texts": []}
+    parts: dict[str, list[float]] = {"embed_query": [], "chroma": [], "keyword": [], "fetch_texts": []}
     for q in qs:
         t = time.perf_counter()
         vec = embedder.embed_query(q)
@@ -443,30 +448,18 @@ def worker_query(a) -> dict:
         parts["chroma"].append(time.perf_counter() - t)
         t = time.perf_counter()
         kh = index.keywords.search(q, s.candidates)
-        parts["fts5"].append(time.perf_counter() - t)
+        parts["keyword"].append(time.perf_counter() - t)
         t = time.perf_counter()
         index.keywords.get(list({d.id for d, _ in hits} | {h.id for h in kh}))
         parts["fetch_texts"].append(time.perf_counter() - t)
-    # Why FTS5 costs what it does: bm25() is computed for every chunk the OR
-    # query matches. Share of the index each query matches, and the terms
-    # found in the most chunks.
+    # How many chunks the queries' words are in (what made FTS5's OR query slow).
     from rag.keyword import query_terms
 
     n = index.count()
-    shares, terms = [], set()
-    for q in qs:
-        ts = query_terms(q)
-        terms.update(ts)
-        if ts:
-            match = " OR ".join('"' + t.replace('"', '""') + '"' for t in ts)
-            with index.keywords._lock:  # read-only use of the keyword index's connection
-                m = index.keywords._db.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,)).fetchone()[0]
-            shares.append(m / n)
+    terms = {t for q in qs for t in query_terms(q)}
     df = index.keywords.doc_freq(sorted(terms))
     return {
         "chunks": n,
-        "fts_match_share": {"mean": round(statistics.fmean(shares), 3), "p50": round(percentile(shares, 50), 3),
-                            "p95": round(percentile(shares, 95), 3)},
         "commonest_query_terms": [(t, round(c / n, 3)) for t, c in sorted(df.items(), key=lambda x: -x[1])[:8]],
         "opened": opened,
         "first_query_ms": round(cold_ms, 2),
@@ -505,10 +498,20 @@ def run_worker(kind: str, args: argparse.Namespace, **extra) -> dict:
 
 # -- report -------------------------------------------------------------------------
 def markdown(res: dict) -> str:
-    m, ing, emb, noop = res["machine"], res["ingest"]["ingest"], res["ingest"]["embed"], res["ingest"]["noop_reingest"]
-    lines = [
-        f"Machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['ram']} RAM; {res['date']}",
-        "",
+    m = res["machine"]
+    lines = [f"Machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['ram']} RAM; {res['date']}", ""]
+    if "ingest" in res:
+        lines += ingest_markdown(res)
+    lines += [
+        "| chunks | build s | data MB | search p50 ms | p95 ms | max ms | first query ms | peak RSS build MB | peak RSS query MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    return scales_markdown(res, lines)
+
+
+def ingest_markdown(res: dict) -> list[str]:
+    ing, emb, noop = res["ingest"]["ingest"], res["ingest"]["embed"], res["ingest"]["noop_reingest"]
+    return [
         "| Ingestion (corpus/) | files | chunks | seconds | chunks/s |",
         "|---|---:|---:|---:|---:|",
         f"| `Index.ingest()`, fresh data dir, embedding included | {ing['files']} | {ing['chunks']} | {ing['seconds']} | {ing['chunks_per_s']} |",
@@ -519,27 +522,27 @@ def markdown(res: dict) -> str:
         f"| `ingest()` on an open Index | {noop['ingest_call_median_ms']} |",
         f"| open Index + `ingest()` | {noop['open_and_ingest_median_ms']} |",
         "",
-        "| chunks | build s | data MB | search p50 ms | p95 ms | max ms | first query ms | peak RSS build MB | peak RSS query MB |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+
+
+def scales_markdown(res: dict, lines: list[str]) -> str:
     for sc in res["scales"]:
         b, q = sc.get("build"), sc["query"]
         lines.append(
             f"| {q['chunks']:,} | {b['build_s'] if b else '-'} | {q['data_mb']} | {q['search']['p50_ms']} | "
             f"{q['search']['p95_ms']} | {q['search']['max_ms']} | {q['first_query_ms']} | "
-            f"{b['peak_rss_mb'] if b else ing['peak_rss_mb']} | {q['peak_rss_mb']} |"
+            f"{b['peak_rss_mb'] if b else res['ingest']['ingest']['peak_rss_mb']} | {q['peak_rss_mb']} |"
         )
-    lines += ["", "| chunks | embed_query p50/p95 | Chroma p50/p95 | FTS5 p50/p95 | fetch texts p50/p95 |", "|---:|---|---|---|---|"]
+    lines += ["", "| chunks | embed_query p50/p95 | Chroma p50/p95 | keyword p50/p95 | fetch texts p50/p95 |", "|---:|---|---|---|---|"]
     for sc in res["scales"]:
         c = sc["query"]["components"]
         lines.append(f"| {sc['query']['chunks']:,} | " + " | ".join(
-            f"{c[k]['p50_ms']} / {c[k]['p95_ms']}" for k in ("embed_query", "chroma", "fts5", "fetch_texts")) + " |")
-    lines += ["", "| chunks | share of chunks an FTS5 query matches (mean / p95) | commonest query terms (share of chunks) |", "|---:|---|---|"]
+            f"{c[k]['p50_ms']} / {c[k]['p95_ms']}" for k in ("embed_query", "chroma", "keyword", "fetch_texts")) + " |")
+    lines += ["", "| chunks | commonest query terms (share of chunks) |", "|---:|---|"]
     for sc in res["scales"]:
         q = sc["query"]
-        lines.append(f"| {q['chunks']:,} | {q['fts_match_share']['mean']} / {q['fts_match_share']['p95']} | "
-                     + ", ".join(f"{t} {c}" for t, c in q["commonest_query_terms"][:5]) + " |")
-    o = res["scales"][0]["query"]["opened"]
+        lines.append(f"| {q['chunks']:,} | " + ", ".join(f"{t} {c}" for t, c in q["commonest_query_terms"][:5]) + " |")
+    o = res["scales"][0]["query"]["opened"] if res["scales"] else {"rss_after_open_mb": "-", "peak_rss_after_open_mb": "-"}
     lines += ["", f"RSS of a process that has only opened the index and the embedder: {o['rss_after_open_mb']} MB "
               f"(peak {o['peak_rss_after_open_mb']} MB)."]
     return "\n".join(lines)
@@ -556,6 +559,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1940)
     ap.add_argument("--workdir", default=None, help="where the temporary data folders go (default: system temp)")
     ap.add_argument("--keep", action="store_true", help="keep the data folders")
+    ap.add_argument("--skip-ingest", action="store_true", help="skip the corpus ingestion figures and the corpus-only index")
+    ap.add_argument("--pool-cache", default="", help="reuse (or save) the embedded pool here, to skip re-embedding it")
+    ap.add_argument("--server", action="store_true", help="server mode: every index in one real `chroma run` on loopback")
     # internal: one measurement in a child process
     ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
@@ -571,19 +577,36 @@ def main() -> None:
 
     sizes = [int(x) for x in a.sizes.split(",") if x.strip()]
     work = Path(tempfile.mkdtemp(prefix="rag-index-bench-", dir=a.workdir))
+    server = None
+    if a.server:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        server = subprocess.Popen([str(Path(sys.executable).parent / "chroma"), "run", "--path", str(work / "server"),
+                                   "--host", "127.0.0.1", "--port", str(port)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.environ["BENCH_CHROMA_URL"] = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
     started = time.perf_counter()
     res: dict = {
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": "python bench/index_bench.py " + " ".join(shlex.quote(x) for x in sys.argv[1:]),
         "machine": machine(),
         "git": git_state(),
+        "mode": "server (chroma run on 127.0.0.1)" if a.server else "local (persistent folder)",
         "loadavg_start": loadavg(),
         "method": {
             "synthetic_texts": "random sentences (80-150 words per chunk) from the corpus vocabulary and word frequencies; "
                                f"source synthetic/doc-N.md, {CHUNKS_PER_DOC} chunks per document, title (3-5 capitalised corpus words) + section",
             "synthetic_vectors": f"real MiniLM embeddings of {a.pool} distinct synthetic texts, each reused with Gaussian noise "
                                  f"(sigma {NOISE_SIGMA}) and re-normalised; not the embedding of the chunk's own text",
-            "write_path": f"index.vectors._collection.upsert(embeddings=...) and index.keywords.upsert(), batches of {BATCH}",
+            "write_path": f"index.vectors._collection.upsert(embeddings=...) and index.keywords.apply(), batches of {BATCH}",
             "each index": "the real corpus ingested with Index.ingest(), plus synthetic chunks up to the size",
             "queries": f"{a.queries} (eval/qa.jsonl questions + name/date queries), after 1 cold + 5 warm-up queries",
             "search": "rag.retrieval.search with the default settings (k, candidates, max_per_source)",
@@ -591,12 +614,20 @@ def main() -> None:
     }
     try:
         print("1-2. ingestion and no-op re-ingest", file=sys.stderr)
-        res["ingest"] = run_worker("ingest", a, data=work / "corpus")
-        scales = [{"size": "corpus", "build": None, "query": run_worker("query", a, data=work / "corpus")}]
+        scales = []
+        if not a.skip_ingest:
+            res["ingest"] = run_worker("ingest", a, data=work / "corpus")
+            scales = [{"size": "corpus", "build": None, "query": run_worker("query", a, data=work / "corpus")}]
         if sizes:
             pool_file = work / "pool.npy"
-            print(f"3. embedding the pool of {a.pool} synthetic texts", file=sys.stderr)
-            res["pool"] = run_worker("pool", a, pool_file=pool_file)
+            if a.pool_cache and Path(a.pool_cache).exists():  # the same seed and size give the same pool
+                shutil.copy(a.pool_cache, pool_file)
+                res["pool"] = {"reused": a.pool_cache}
+            else:
+                print(f"3. embedding the pool of {a.pool} synthetic texts", file=sys.stderr)
+                res["pool"] = run_worker("pool", a, pool_file=pool_file)
+                if a.pool_cache:
+                    shutil.copy(pool_file, a.pool_cache)
             for n in sizes:
                 print(f"3. {n:,} chunks", file=sys.stderr)
                 data = work / f"n{n}"
@@ -607,6 +638,9 @@ def main() -> None:
                     shutil.rmtree(data, ignore_errors=True)
         res["scales"] = scales
     finally:
+        if server:
+            server.terminate()
+            server.wait(timeout=60)
         if not a.keep:
             shutil.rmtree(work, ignore_errors=True)
         else:

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
     chroma_url: str | None = Field(None, description="http://host:port of a `chroma run` server; unset = persistent folder.")
     collection: str = "corpus"
+    lease_seconds: float = Field(60.0, gt=0, description="Server mode: an ingest that stops renewing its write lease (killed, hung) blocks other writers this long.")
 
     # Indexing
     embedding: EmbeddingName = "minilm"

@@ -45,9 +45,10 @@ def test_reingest_is_a_noop(tmp_index):
     assert first.count("added") == 3 and first.chunks_added > 0
     again = tmp_index.ingest()
     assert again.count("unchanged") == 3 and again.chunks_added == 0 and again.chunks_removed == 0
-    # Even with the file-level shortcut gone, the record manager re-embeds nothing.
+    # Even with the file-level shortcut gone (no catalogue), nothing is re-embedded:
+    # the chunk ids (content hashes) are already in Chroma.
     for s in tmp_index.sources():
-        tmp_index.keywords.forget_source(s["source"])
+        tmp_index.state.drop_source(s["source"])
     third = tmp_index.ingest()
     assert third.chunks_added == 0 and third.chunks_removed == 0
     assert tmp_index.count() == first.chunks_added

@@ -322,7 +322,7 @@ def test_sigkill_during_ingest_then_reingest_converges(tmp_path, embedder):
     assert total >= 4 * len(names), "each file should make several chunks"
 
     # A real `rag ingest` process, killed with SIGKILL once a third of the chunks are written.
-    keyword_db = tmp_path / "data/keyword.sqlite"
+    keyword_db = tmp_path / "data/keyword-corpus.sqlite"
     proc = subprocess.Popen([str(RAG), "ingest"], env=_gen_env(tmp_path, "data"), cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -394,7 +394,7 @@ def test_two_ingests_at_once_one_is_refused_one_waits(tmp_path, embedder):
         writer = subprocess.Popen([str(RAG), "ingest"], env=env, cwd=tmp_path, text=True,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 180
-        while sqlite_count(tmp_path / "data/keyword.sqlite") == 0:
+        while sqlite_count(tmp_path / "data/keyword-corpus.sqlite") == 0:
             assert writer.poll() is None, writer.communicate()
             assert time.monotonic() < deadline
             time.sleep(0.02)
