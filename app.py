@@ -15,15 +15,15 @@ import hashlib
 import logging
 import math
 import re
-import typing
 import uuid
 
 import streamlit as st
 from pydantic import SecretStr, ValidationError
 
 from rag.answering import Answer, Citation, ask_stream
-from rag.config import Engine, Settings
-from rag.engines import make_engine
+from rag.config import Settings
+from rag.engines import engine_names, make_engine
+from rag.engines import options as engine_options
 from rag.errors import RagError
 from rag.export import conversation_markdown
 from rag.feedback import record_feedback
@@ -34,7 +34,7 @@ from rag.uploads import save_upload, uploads_dir
 
 log = logging.getLogger("rag.app")
 
-ENGINES = list(typing.get_args(Engine))
+ENGINES = engine_names()
 UPLOAD_TYPES = sorted(ext.lstrip(".") for ext in SUPPORTED)
 UNSUPPORTED_MARK = "⚠ not supported by the cited passage"
 
@@ -90,8 +90,10 @@ def first_start(data_dir: str, chroma_url: str, collection: str, embedding: str,
 
 
 @st.cache_resource(show_spinner="Starting the answer engine…", max_entries=8)
-def get_engine(name: str, base_url: str, model: str, key_fingerprint: str, _settings: Settings):
-    """The engine; the API key only lives in `_settings` (not hashed, never written)."""
+def get_engine(name: str, chosen: tuple, _settings: Settings):
+    """The engine for `name` and the options chosen for it (secrets as fingerprints).
+
+    A secret only lives in `_settings` (not hashed, never written)."""
     return make_engine(_settings, name)
 
 
@@ -254,19 +256,22 @@ with st.sidebar:
     engine_name = st.selectbox("Answer engine", ENGINES, index=default_engine,
                                help="auto: a configured model if there is one, otherwise extractive (offline).")
     update: dict = {"engine": engine_name}
-    if engine_name == "openai-compatible":
-        update["base_url"] = st.text_input("Server URL (base_url)", value=settings.base_url or "",
-                                           placeholder="http://127.0.0.1:11434/v1").strip() or None
-        update["model"] = st.text_input("Model", value=settings.model or "").strip() or None
-    if engine_name == "openai":
-        update["openai_model"] = st.text_input("Model", value=settings.openai_model).strip() or settings.openai_model
-    key = ""
-    if engine_name in ("openai", "openai-compatible"):
-        key = st.text_input("API key", type="password", key="api_key",
-                            placeholder="set in the environment" if settings.openai_api_key else "",
-                            help="Kept in memory for this server only; never shown or saved.").strip()
-        if key:
-            update["openai_api_key"] = SecretStr(key)
+    chosen: list[str] = []  # what the engine is cached under (a secret as its fingerprint)
+    for option in engine_options(engine_name):  # the engine's own inputs (rag/engines.py)
+        current = getattr(settings, option.field)
+        if option.secret:
+            value = st.text_input(option.label, type="password", key=f"secret-{option.field}",
+                                  placeholder="set in the environment" if current else "",
+                                  help="Kept in memory for this server only; never shown or saved.").strip()
+            if value:
+                update[option.field] = SecretStr(value)
+            chosen.append(fingerprint(value))
+            continue
+        value = st.text_input(option.label, value=current or "", placeholder=option.placeholder,
+                              key=f"{engine_name}-{option.field}").strip()
+        # Cleared: an optional setting becomes unset, a required one keeps its value.
+        update[option.field] = value or (None if Settings.model_fields[option.field].default is None else current)
+        chosen.append(str(update[option.field] or ""))
     k = st.slider("Passages to retrieve (k)", 1, 20, min(settings.k, 20))
     update["k"] = k
     options = ["all"] + [s["source"] for s in sources]
@@ -365,8 +370,7 @@ with st.sidebar:
 # The engine: its errors (a missing key, no server) are shown, never a traceback.
 engine = None
 try:
-    engine = get_engine(engine_name, run_settings.base_url or "", run_settings.model or run_settings.openai_model,
-                        fingerprint(key), run_settings)
+    engine = get_engine(engine_name, tuple(chosen), run_settings)
 except RagError as e:
     st.error(safe(str(e)))
 

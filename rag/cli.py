@@ -27,6 +27,9 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+ENGINE_HELP = "auto (the default: a configured model, else extractive) or an engine that `rag engines` lists."
+
+
 class UserError(RagError):
     """A problem with the command line itself."""
 
@@ -143,6 +146,22 @@ def sources(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 @app.command()
+def engines(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The answer engines (registered in rag/engines.py) and which one `auto` picks now."""
+    from .engines import describe, resolve
+
+    rows, chosen = describe(), resolve(_settings())
+    if as_json:
+        out.print_json(data={"engines": rows, "auto": chosen})
+        return
+    table = Table("engine", "model", "about")
+    for r in rows:
+        table.add_row(r["name"], "yes" if r["generative"] else "no", escape(r["summary"]))
+    out.print(table)
+    out.print(f"auto picks: {chosen}", highlight=False)
+
+
+@app.command()
 def remove(source: str, wait: Annotated[float, typer.Option()] = 0) -> None:
     """Remove one source's chunks from the index (the file is left alone)."""
     result = _open(_settings()).remove(source, wait=wait)
@@ -161,7 +180,7 @@ def check() -> None:
 @app.command("eval")
 def evaluate(
     question_set: Annotated[Path, typer.Option("--set", help="Question set (JSON Lines, see eval/README.md).")] = Path("eval/qa.jsonl"),
-    engine: Annotated[Optional[str], typer.Option(help="Answer engine (default: the settings' choice).")] = None,
+    engine: Annotated[Optional[str], typer.Option(help=ENGINE_HELP)] = None,
     configs: Annotated[str, typer.Option(help="Comma-separated: tutorial,bm25,dense,full.")] = "tutorial,bm25,dense,full",
     out_dir: Annotated[Path, typer.Option("--out", help="Where the report, chart and JSON go.")] = Path("docs/eval"),
     limit: Annotated[Optional[int], typer.Option(help="Evaluate an evenly spread sample of N questions (for slow engines).")] = None,
@@ -219,7 +238,7 @@ def _print_sources(answer) -> None:
 def ask(
     question: str,
     history: Annotated[Optional[Path], typer.Option(help="JSON file: a list of {role, content} messages.")] = None,
-    engine: Annotated[Optional[str], typer.Option(help="auto, extractive, local, openai or openai-compatible.")] = None,
+    engine: Annotated[Optional[str], typer.Option(help=ENGINE_HELP)] = None,
     source: Annotated[Optional[str], typer.Option(help="Only search this source.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
 ) -> None:
@@ -243,7 +262,7 @@ def ask(
 
 @app.command()
 def chat(
-    engine: Annotated[Optional[str], typer.Option(help="auto, extractive, local, openai or openai-compatible.")] = None,
+    engine: Annotated[Optional[str], typer.Option(help=ENGINE_HELP)] = None,
 ) -> None:
     """Interactive chat in the terminal (empty line or Ctrl-D to quit)."""
     from .answering import ask_stream
