@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from .citations import CitationStream, check_support, cited_numbers, split_sentences, strip_marks
 from .config import Settings
 from .conversation import clean_question, names_in, validate_history
-from .engines import Engine, ExtractiveEngine, make_engine
+from .engines import Engine, ExtractiveEngine, PromptError, make_engine
 from .errors import RagError
 from .extractive import DISAGREEMENT, REFUSAL, Evidence
 from .index import Index
@@ -130,6 +130,8 @@ def ask_stream(
 
     try:
         standalone = engine.condense(q, history) if rewrite else q
+    except PromptError:
+        raise  # a broken prompt file is the user's to fix, not a model failure
     except Exception as e:  # the model is unreachable: rewrite without it
         notices.append(f"The {engine.name} model could not rewrite the follow-up ({_reason(e)}); names from the conversation were carried over instead.")
         standalone = ExtractiveEngine().condense(q, history)
@@ -166,7 +168,7 @@ def ask_stream(
         if not "".join(parts).strip():
             raise RuntimeError("the model returned an empty answer")
     except Exception as e:
-        if not engine.generative:
+        if not engine.generative or isinstance(e, PromptError):
             raise
         notices.append(f"The {engine.name} model failed ({_reason(e)}); this answer comes from the extractive engine.")
         used = f"extractive (fallback from {engine.name})"

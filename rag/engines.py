@@ -130,6 +130,13 @@ class ExtractiveEngine:
             yield word if i == 0 else " " + word
 
 
+class PromptError(EngineError):
+    """A prompt file cannot be filled in; the message names the file and the placeholder."""
+
+
+_BRACES = "write {{ and }} for a literal brace"
+
+
 def load_prompt(prompts_dir: Path, name: str) -> str:
     """A prompt file, read afresh each time: edits apply to the next question."""
     path = prompts_dir / f"{name}.txt"
@@ -137,6 +144,35 @@ def load_prompt(prompts_dir: Path, name: str) -> str:
         return path.read_text(encoding="utf-8").strip()
     except OSError as e:
         raise EngineError(f"prompt file {path} cannot be read ({e.strerror}); restore it from git") from None
+
+
+def render_prompt(prompts_dir: Path, name: str, **values: str) -> str:
+    """Prompt file `name` filled in with `values` (LangChain's f-string template syntax).
+
+    Every placeholder must be one of `values` and every value must have its
+    placeholder, so a stray brace or a lost `{sources}` is a PromptError that
+    names the file, not a KeyError or a prompt without its sources.
+    """
+    from langchain_core.prompts import PromptTemplate
+
+    text = load_prompt(prompts_dir, name)
+    path = prompts_dir / f"{name}.txt"
+    allowed = ", ".join(f"{{{v}}}" for v in sorted(values))
+    try:
+        template = PromptTemplate.from_template(text)
+    except ValueError as e:  # an unbalanced brace, a numbered or dotted field
+        raise PromptError(f"prompt file {path} is not a valid template ({e}); {_BRACES}") from None
+    unknown = sorted(set(template.input_variables) - set(values))
+    if unknown:
+        raise PromptError(f"prompt file {path} has an unknown placeholder {{{unknown[0]}}} "
+                          f"(it may use {allowed}); {_BRACES}")
+    missing = sorted(set(values) - set(template.input_variables))
+    if missing:
+        raise PromptError(f"prompt file {path} lacks the placeholder {{{missing[0]}}}; restore it from git")
+    try:
+        return template.format(**values)
+    except (ValueError, KeyError, IndexError) as e:  # a format spec the values do not accept
+        raise PromptError(f"prompt file {path} cannot be filled in ({type(e).__name__}: {e}); {_BRACES}") from None
 
 
 _TAG = re.compile(r"<(\s*/?\s*source)", re.I)
@@ -177,14 +213,16 @@ class ChatEngine:
         self.settings = settings
         self.context_chars = context_chars
 
-    def _prompt(self, name: str) -> str:
-        return load_prompt(self.settings.prompts_dir, name)
+    def _prompt(self, name: str, **values: str) -> str:
+        if not values:
+            return load_prompt(self.settings.prompts_dir, name)  # the system prompt: plain text
+        return render_prompt(self.settings.prompts_dir, name, **values)
 
     def condense(self, question: str, history: list[dict]) -> str:
         if not history:
             return question
         turns = "\n".join(f"{m['role']}: {strip_marks(m['content'])[:600]}" for m in history[-6:])
-        prompt = self._prompt("condense").format(history=turns, question=question)
+        prompt = self._prompt("condense", history=turns, question=question)
         text = str(self.chat.invoke(prompt).content).strip().splitlines()
         rewritten = text[0].strip().strip('"') if text else ""
         # A rewrite that lost the question (empty, or a rambling answer) is not used.
@@ -205,7 +243,7 @@ class ChatEngine:
     def stream(self, question: str, passages: list[Passage], evidence: Evidence) -> Iterator[str]:
         messages = [
             ("system", self._prompt("system")),
-            ("human", self._prompt("answer").format(sources=fence(passages), question=question)),
+            ("human", self._prompt("answer", sources=fence(passages), question=question)),
         ]
         # The client's timeout bounds each wait; this bounds the whole answer,
         # so a server that trickles tokens cannot hold the user forever.

@@ -111,3 +111,58 @@ def test_cli_lists_the_engines_and_what_auto_picks(tmp_path):
     data = json.loads(r.stdout)
     assert [e["name"] for e in data["engines"]] == sorted(ENGINES)
     assert data["auto"] == "openai-compatible"
+
+
+# ---------------------------------------------------------------- prompt files
+
+from rag.engines import PromptError, render_prompt  # noqa: E402
+
+from fault_server import FaultServer  # noqa: E402
+
+
+def _prompts(tmp_path, **files):
+    d = tmp_path / "prompts"
+    d.mkdir(exist_ok=True)
+    for name in ("system", "answer", "condense"):
+        (d / f"{name}.txt").write_text((ROOT / "prompts" / f"{name}.txt").read_text())
+    for name, text in files.items():
+        (d / f"{name}.txt").write_text(text)
+    return d
+
+
+@pytest.mark.parametrize("text,says", [
+    ("Sources: {sources}\nReply as JSON {\"answer\": ...}\n{question}", 'unknown placeholder {"answer"}'),
+    ("Sources: {sources} {question} {context}", "unknown placeholder {context}"),
+    ("Sources: {sources} {question} and a lone {", "not a valid template"),
+    ("Sources: {sources} {question} and a lone }", "not a valid template"),
+    ("Question: {question}", "lacks the placeholder {sources}"),
+])
+def test_a_bad_prompt_file_is_named_with_its_placeholder(tmp_path, text, says):
+    d = _prompts(tmp_path, answer=text)
+    with pytest.raises(PromptError) as e:
+        render_prompt(d, "answer", sources="S", question="Q")
+    assert str(d / "answer.txt") in str(e.value) and says in str(e.value)
+
+
+def test_doubled_braces_are_literal_and_values_are_not_parsed(tmp_path):
+    d = _prompts(tmp_path, answer='Reply as JSON {{"answer": "..."}}\n{sources}\n{question}')
+    text = render_prompt(d, "answer", sources="a {brace} in a source", question="Q?")
+    assert text == 'Reply as JSON {"answer": "..."}\na {brace} in a source\nQ?'
+
+
+def test_a_broken_prompt_stops_the_answer_with_its_name_not_a_model_fallback(tmp_path, corpus_index):
+    from rag.answering import ask
+
+    d = _prompts(tmp_path, answer="{sources}\n{question}\nReply as JSON: {\"answer\": text}")
+    with FaultServer("ok") as srv:
+        s = corpus_index.settings.model_copy(update={
+            "engine": "openai-compatible", "base_url": srv.base_url, "model": "fake", "prompts_dir": d,
+            "max_retries": 0, "timeout": 10})
+        with pytest.raises(PromptError, match=r"answer\.txt has an unknown placeholder"):
+            ask("Where was Georgi Markov attacked?", index=corpus_index, settings=s)
+        assert srv.completions() == 0  # nothing was sent
+        (d / "answer.txt").write_text('{sources}\n{question}\nReply as JSON: {{"answer": text}}')
+        answer = ask("Where was Georgi Markov attacked?", index=corpus_index, settings=s)
+    assert answer.engine == "openai-compatible" and not answer.notices
+    sent = srv.requests[-1]["body"]["messages"][-1]["content"]
+    assert sent.endswith('Reply as JSON: {"answer": text}')
