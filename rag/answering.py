@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from .citations import CitationStream, check_support, cited_numbers, split_sentences, strip_marks
 from .config import Settings
 from .conversation import clean_question, names_in, validate_history
+from .embeddings import scoring_embedder
 from .engines import Engine, ExtractiveEngine, PromptError, make_engine
 from .errors import RagError
 from .extractive import DISAGREEMENT, REFUSAL, Evidence
@@ -150,7 +151,7 @@ def ask_stream(
     else:
         passages = retrieve(standalone)
     passages = engine.fit(passages)
-    evidence = Evidence(standalone, passages, index, index.embedder)
+    evidence = Evidence(standalone, passages, index, scoring_embedder(index))
     if not passages or (gate and evidence.strength < settings.min_evidence):
         answer = _refusal(q, standalone, engine.name, passages, notices, evidence.strength)
         yield Event("token", answer.answer)
@@ -186,7 +187,7 @@ def ask_stream(
         return
     answer = Answer(q, standalone, text, False, used, contexts=passages, notices=notices,
                     evidence=evidence.strength, disagreement=DISAGREEMENT.lower().rstrip(":") in text.lower())
-    _verify(answer, [passages[i - 1] for i in parser.order], index.embedder)
+    _verify(answer, [passages[i - 1] for i in parser.order], scoring_embedder(index))
     yield Event("done", answer=answer)
 
 
