@@ -1,7 +1,7 @@
 """The chat window: a thin Streamlit shell over the `rag` library.
 
 Everything here is display and state. Retrieval, prompts, answering and
-indexing are calls into `rag` (see DESIGN.md). Text that comes from sources,
+indexing are calls into `rag` (see docs/architecture.md). Text that comes from sources,
 models or users is escaped before Streamlit renders it as Markdown, so a
 source holding HTML or Markdown shows as the literal text it is; nothing is
 rendered with unsafe_allow_html.
