@@ -25,7 +25,7 @@ from rag.config import Settings
 from rag.engines import engine_names, make_engine
 from rag.engines import options as engine_options
 from rag.errors import RagError
-from rag.export import conversation_markdown
+from rag.export import conversation_markdown, md_escape
 from rag.feedback import record_feedback
 from rag.index import Index
 from rag.loading import SUPPORTED
@@ -44,16 +44,9 @@ st.set_page_config(page_title="Trotsky RAG: research chat with cited sources", p
 # ---------------------------------------------------------------- safe text
 
 
-_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
-
-
 def safe(text: str) -> str:
-    """`text` as Markdown that renders literally: no links, HTML, math, emphasis or lists.
-
-    CommonMark lets any ASCII punctuation be backslash-escaped; line breaks
-    are kept as hard breaks so a passage keeps its shape.
-    """
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+    """`text` as Markdown that renders literally: no links, HTML, math, emphasis or lists."""
+    return md_escape(text, streamlit=True)
 
 
 def highlighted(text: str, quote: str, start: int) -> str:

@@ -16,10 +16,9 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import RagError
-from .loading import MB, SUPPORTED
+from .loading import MB, SUPPORTED, SUPPORTED_LIST
 
 UPLOADS = "uploads"
-_SUPPORTED_LIST = " ".join(sorted(SUPPORTED))
 _UNSAFE = re.compile(r"[^\w.\- ()+,]+")  # \w is Unicode-aware: accented names survive
 _MAX_NAME = 120
 
@@ -61,7 +60,7 @@ def save_upload(name: str, data: bytes, settings: Settings) -> Path:
     suffix = Path(clean).suffix.lower()
     if suffix not in SUPPORTED:
         kind = f"'{suffix}'" if suffix else "(no extension)"
-        raise UploadError(f"{clean}: unsupported file type {kind}; supported: {_SUPPORTED_LIST}")
+        raise UploadError(f"{clean}: unsupported file type {kind}; supported: {SUPPORTED_LIST}")
     if not data:
         raise UploadError(f"{clean}: the file is empty")
     limit = int(settings.max_file_mb * MB)

@@ -14,14 +14,9 @@ import pytest
 from rag.config import Settings
 from rag.embeddings import MiniLMEmbeddings
 from rag.index import Index
+from rag.net import free_port  # noqa: F401  (tests import it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_settings(tmp: Path, **kw) -> Settings:
