@@ -33,8 +33,9 @@ from typing import Any, Callable
 import yaml
 from langchain_core.documents import Document
 
-SUPPORTED = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx"}
-SUPPORTED_LIST = " ".join(sorted(SUPPORTED))  # for messages
+SUPPORTED_TYPES = (".docx", ".htm", ".html", ".md", ".markdown", ".pdf", ".txt")  # the one list
+SUPPORTED = set(SUPPORTED_TYPES)
+SUPPORTED_LIST = " ".join(SUPPORTED_TYPES)  # for messages
 MB = 1024 * 1024  # callers: max_bytes = int(settings.max_file_mb * MB)
 
 # Keys this module sets itself; front matter cannot overwrite them (kept as "fm_<key>").
