@@ -30,7 +30,7 @@ from rag.feedback import record_feedback
 from rag.index import Index
 from rag.loading import SUPPORTED
 from rag.retrieval import Passage
-from rag.uploads import save_upload, uploads_dir
+from rag.uploads import ingest_uploads, uploads_dir
 
 log = logging.getLogger("rag.app")
 
@@ -286,54 +286,24 @@ with st.sidebar:
                                key=f"uploader-{state.uploader}", max_upload_size=max(1, math.ceil(settings.max_file_mb)),
                                help=f"Saved into {uploads_dir(settings)} and indexed.")
     if st.button("Ingest", disabled=not uploads, icon=":material/upload_file:"):
-        lines: list[tuple[str, str]] = []
-        saved = []
-        folder = uploads_dir(settings)
-        existing = set(folder.iterdir()) if folder.is_dir() else set()
-        for f in uploads:
-            try:
-                saved.append(save_upload(f.name, f.getvalue(), settings))
-            except RagError as e:
-                st.error(safe(str(e)))
-                lines.append(("error", str(e)))
-        if saved:
-            with st.status(f"Indexing {len(saved)} file(s)…", expanded=True) as status:
-                bar = st.progress(0.0)
-                done = {"files": 0, "total": len(saved), "chunks": 0}
+        with st.status(f"Indexing {len(uploads)} file(s)…", expanded=True) as status:
+            bar = st.progress(0.0)
+            done = {"files": 0, "total": len(uploads)}
 
-                def on_progress(p) -> None:
-                    if p.kind == "files":
-                        done["total"] = max(1, p.n)
-                    elif p.kind == "file":
-                        done["files"] += 1
-                        bar.progress(min(1.0, done["files"] / done["total"]), text=safe(p.source))
-                    elif p.kind == "chunks":
-                        done["chunks"] += p.n
+            def on_progress(p) -> None:
+                if p.kind == "files":
+                    done["total"] = max(1, p.n)
+                elif p.kind == "file":
+                    done["files"] += 1
+                    bar.progress(min(1.0, done["files"] / done["total"]), text=safe(p.source))
 
-                try:
-                    result = index.ingest(saved, on_progress=on_progress)
-                except RagError as e:
-                    lines.append(("error", str(e)))
-                    status.update(label="Indexing failed", state="error")
-                else:
-                    for r in result.files:
-                        if r.status == "error":
-                            lines.append(("error", f"{r.source}: {r.message}"))
-                            path = settings.root / r.source
-                            if path in saved and path not in existing:
-                                path.unlink(missing_ok=True)  # an unreadable upload leaves nothing behind
-                        elif r.status == "unchanged":
-                            lines.append(("unchanged", f"{r.source}: unchanged (already indexed)"))
-                        else:
-                            n = r.chunks_added
-                            lines.append((r.status, f"{r.source}: {r.status} ({n} passage{'s' * (n != 1)})"))
-                    status.update(label="Indexing done", state="complete")
-        state.ingest_log = lines
+            result = ingest_uploads([(f.name, f.getvalue()) for f in uploads], index, settings, on_progress)
+            status.update(label="Indexing failed" if result.failed else "Indexing done",
+                          state="error" if result.failed or not result.ok else "complete")
+        state.ingest_log = result.lines
         state.uploader += 1  # a fresh, empty uploader
-        if saved:
-            state.flash.append(f"Ingest finished: {sum(1 for s, _ in lines if s != 'error')} ok, "
-                               f"{sum(1 for s, _ in lines if s == 'error')} errors")
-            st.rerun()
+        state.flash.append(f"Ingest finished: {result.ok} ok, {result.errors} errors")
+        st.rerun()
     for status_name, line in state.ingest_log:
         if status_name == "error":
             st.error(safe(line))
