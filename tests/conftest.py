@@ -58,6 +58,30 @@ def tmp_index(tmp_path, small_corpus, embedder) -> Index:
     return Index(settings, embedder=embedder)
 
 
+SMALL_FILES = ("articles/trotsky-assassination-soviet-pursuit.md", "briefs/markov.md", "briefs/bandera.md")
+
+
+@pytest.fixture(scope="module")
+def small_index_template(tmp_path_factory, embedder) -> Path:
+    """A project folder with the three small-corpus files, ingested once per module."""
+    root = tmp_path_factory.mktemp("small-index")
+    (root / "corpus").mkdir()
+    for name in SMALL_FILES:
+        shutil.copy(ROOT / "corpus" / name, root / "corpus" / Path(name).name)
+    index = Index(make_settings(root, root=root, corpus_dir=root / "corpus"), embedder=embedder)
+    report = index.ingest()
+    assert not report.errors, report.errors
+    return root
+
+
+@pytest.fixture
+def ingested_index(tmp_path, small_index_template, embedder) -> Index:
+    """A private copy of the module's ingested small index (corpus and data), free to change."""
+    root = tmp_path / "project"
+    shutil.copytree(small_index_template, root)
+    return Index(make_settings(root, root=root, corpus_dir=root / "corpus"), embedder=embedder)
+
+
 def wait_for_port(port: int, timeout: float = 60) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -52,3 +52,18 @@ def test_sample_questions_spreads_evenly_and_keeps_all_without_a_limit():
     qs = list(range(10))
     assert sample_questions(qs, 5) == [0, 2, 4, 6, 8]
     assert sample_questions(qs, None) == qs and sample_questions(qs, 20) == qs
+
+
+def test_ingested_index_copies_are_private(ingested_index, small_index_template):
+    from rag.index import Index
+
+    from conftest import make_settings
+
+    before = ingested_index.count()
+    assert before > 0 and ingested_index.ingest().chunks_added == 0  # built once, not re-embedded
+    (ingested_index.settings.corpus_path / "markov.md").unlink()
+    ingested_index.ingest(sync=True)
+    assert ingested_index.count() < before
+    template = Index(make_settings(small_index_template, root=small_index_template,
+                                   corpus_dir=small_index_template / "corpus"))
+    assert template.count() == before  # the module's template is untouched
