@@ -1,7 +1,7 @@
 """The chat window: a thin Streamlit shell over the `rag` library.
 
 Everything here is display and state. Retrieval, prompts, answering and
-indexing are calls into `rag` (see DESIGN.md). Text that comes from sources,
+indexing are calls into `rag` (see docs/architecture.md). Text that comes from sources,
 models or users is escaped before Streamlit renders it as Markdown, so a
 source holding HTML or Markdown shows as the literal text it is; nothing is
 rendered with unsafe_allow_html.
@@ -15,26 +15,26 @@ import hashlib
 import logging
 import math
 import re
-import typing
 import uuid
 
 import streamlit as st
 from pydantic import SecretStr, ValidationError
 
 from rag.answering import Answer, Citation, ask_stream
-from rag.config import Engine, Settings
-from rag.engines import make_engine
+from rag.config import Settings
+from rag.engines import engine_names, make_engine
+from rag.engines import options as engine_options
 from rag.errors import RagError
-from rag.export import conversation_markdown
+from rag.export import conversation_markdown, md_escape
 from rag.feedback import record_feedback
 from rag.index import Index
 from rag.loading import SUPPORTED
 from rag.retrieval import Passage
-from rag.uploads import save_upload, uploads_dir
+from rag.uploads import ingest_uploads, uploads_dir
 
 log = logging.getLogger("rag.app")
 
-ENGINES = list(typing.get_args(Engine))
+ENGINES = engine_names()
 UPLOAD_TYPES = sorted(ext.lstrip(".") for ext in SUPPORTED)
 UNSUPPORTED_MARK = "⚠ not supported by the cited passage"
 
@@ -44,16 +44,9 @@ st.set_page_config(page_title="Trotsky RAG: research chat with cited sources", p
 # ---------------------------------------------------------------- safe text
 
 
-_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
-
-
 def safe(text: str) -> str:
-    """`text` as Markdown that renders literally: no links, HTML, math, emphasis or lists.
-
-    CommonMark lets any ASCII punctuation be backslash-escaped; line breaks
-    are kept as hard breaks so a passage keeps its shape.
-    """
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+    """`text` as Markdown that renders literally: no links, HTML, math, emphasis or lists."""
+    return md_escape(text, streamlit=True)
 
 
 def highlighted(text: str, quote: str, start: int) -> str:
@@ -90,8 +83,10 @@ def first_start(data_dir: str, chroma_url: str, collection: str, embedding: str,
 
 
 @st.cache_resource(show_spinner="Starting the answer engine…", max_entries=8)
-def get_engine(name: str, base_url: str, model: str, key_fingerprint: str, _settings: Settings):
-    """The engine; the API key only lives in `_settings` (not hashed, never written)."""
+def get_engine(name: str, chosen: tuple, _settings: Settings):
+    """The engine for `name` and the options chosen for it (secrets as fingerprints).
+
+    A secret only lives in `_settings` (not hashed, never written)."""
     return make_engine(_settings, name)
 
 
@@ -254,19 +249,22 @@ with st.sidebar:
     engine_name = st.selectbox("Answer engine", ENGINES, index=default_engine,
                                help="auto: a configured model if there is one, otherwise extractive (offline).")
     update: dict = {"engine": engine_name}
-    if engine_name == "openai-compatible":
-        update["base_url"] = st.text_input("Server URL (base_url)", value=settings.base_url or "",
-                                           placeholder="http://127.0.0.1:11434/v1").strip() or None
-        update["model"] = st.text_input("Model", value=settings.model or "").strip() or None
-    if engine_name == "openai":
-        update["openai_model"] = st.text_input("Model", value=settings.openai_model).strip() or settings.openai_model
-    key = ""
-    if engine_name in ("openai", "openai-compatible"):
-        key = st.text_input("API key", type="password", key="api_key",
-                            placeholder="set in the environment" if settings.openai_api_key else "",
-                            help="Kept in memory for this server only; never shown or saved.").strip()
-        if key:
-            update["openai_api_key"] = SecretStr(key)
+    chosen: list[str] = []  # what the engine is cached under (a secret as its fingerprint)
+    for option in engine_options(engine_name):  # the engine's own inputs (rag/engines.py)
+        current = getattr(settings, option.field)
+        if option.secret:
+            value = st.text_input(option.label, type="password", key=f"secret-{option.field}",
+                                  placeholder="set in the environment" if current else "",
+                                  help="Kept in memory for this server only; never shown or saved.").strip()
+            if value:
+                update[option.field] = SecretStr(value)
+            chosen.append(fingerprint(value))
+            continue
+        value = st.text_input(option.label, value=current or "", placeholder=option.placeholder,
+                              key=f"{engine_name}-{option.field}").strip()
+        # Cleared: an optional setting becomes unset, a required one keeps its value.
+        update[option.field] = value or (None if Settings.model_fields[option.field].default is None else current)
+        chosen.append(str(update[option.field] or ""))
     k = st.slider("Passages to retrieve (k)", 1, 20, min(settings.k, 20))
     update["k"] = k
     options = ["all"] + [s["source"] for s in sources]
@@ -288,54 +286,24 @@ with st.sidebar:
                                key=f"uploader-{state.uploader}", max_upload_size=max(1, math.ceil(settings.max_file_mb)),
                                help=f"Saved into {uploads_dir(settings)} and indexed.")
     if st.button("Ingest", disabled=not uploads, icon=":material/upload_file:"):
-        lines: list[tuple[str, str]] = []
-        saved = []
-        folder = uploads_dir(settings)
-        existing = set(folder.iterdir()) if folder.is_dir() else set()
-        for f in uploads:
-            try:
-                saved.append(save_upload(f.name, f.getvalue(), settings))
-            except RagError as e:
-                st.error(safe(str(e)))
-                lines.append(("error", str(e)))
-        if saved:
-            with st.status(f"Indexing {len(saved)} file(s)…", expanded=True) as status:
-                bar = st.progress(0.0)
-                done = {"files": 0, "total": len(saved), "chunks": 0}
+        with st.status(f"Indexing {len(uploads)} file(s)…", expanded=True) as status:
+            bar = st.progress(0.0)
+            done = {"files": 0, "total": len(uploads)}
 
-                def on_progress(p) -> None:
-                    if p.kind == "files":
-                        done["total"] = max(1, p.n)
-                    elif p.kind == "file":
-                        done["files"] += 1
-                        bar.progress(min(1.0, done["files"] / done["total"]), text=safe(p.source))
-                    elif p.kind == "chunks":
-                        done["chunks"] += p.n
+            def on_progress(p) -> None:
+                if p.kind == "files":
+                    done["total"] = max(1, p.n)
+                elif p.kind == "file":
+                    done["files"] += 1
+                    bar.progress(min(1.0, done["files"] / done["total"]), text=safe(p.source))
 
-                try:
-                    result = index.ingest(saved, on_progress=on_progress)
-                except RagError as e:
-                    lines.append(("error", str(e)))
-                    status.update(label="Indexing failed", state="error")
-                else:
-                    for r in result.files:
-                        if r.status == "error":
-                            lines.append(("error", f"{r.source}: {r.message}"))
-                            path = settings.root / r.source
-                            if path in saved and path not in existing:
-                                path.unlink(missing_ok=True)  # an unreadable upload leaves nothing behind
-                        elif r.status == "unchanged":
-                            lines.append(("unchanged", f"{r.source}: unchanged (already indexed)"))
-                        else:
-                            n = r.chunks_added
-                            lines.append((r.status, f"{r.source}: {r.status} ({n} passage{'s' * (n != 1)})"))
-                    status.update(label="Indexing done", state="complete")
-        state.ingest_log = lines
+            result = ingest_uploads([(f.name, f.getvalue()) for f in uploads], index, settings, on_progress)
+            status.update(label="Indexing failed" if result.failed else "Indexing done",
+                          state="error" if result.failed or not result.ok else "complete")
+        state.ingest_log = result.lines
         state.uploader += 1  # a fresh, empty uploader
-        if saved:
-            state.flash.append(f"Ingest finished: {sum(1 for s, _ in lines if s != 'error')} ok, "
-                               f"{sum(1 for s, _ in lines if s == 'error')} errors")
-            st.rerun()
+        state.flash.append(f"Ingest finished: {result.ok} ok, {result.errors} errors")
+        st.rerun()
     for status_name, line in state.ingest_log:
         if status_name == "error":
             st.error(safe(line))
@@ -365,8 +333,7 @@ with st.sidebar:
 # The engine: its errors (a missing key, no server) are shown, never a traceback.
 engine = None
 try:
-    engine = get_engine(engine_name, run_settings.base_url or "", run_settings.model or run_settings.openai_model,
-                        fingerprint(key), run_settings)
+    engine = get_engine(engine_name, tuple(chosen), run_settings)
 except RagError as e:
     st.error(safe(str(e)))
 

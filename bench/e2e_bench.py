@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from rag.answering import ask  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.engines import make_engine  # noqa: E402
+from rag.net import free_port  # noqa: E402
 from rag.index import Index  # noqa: E402
 from rag.local_server import bundled_gguf, get_local_server  # noqa: E402
 
@@ -52,12 +52,6 @@ def time_engine(index: Index, settings: Settings, qs: list[str]) -> dict:
         times.append(time.perf_counter() - t)
         assert not answer.notices or settings.engine == "extractive", answer.notices
     return {"n": len(times), "p50_s": round(pct(times, 50), 3), "p95_s": round(pct(times, 95), 3)}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def app_cold_start(data_dir: Path) -> float | None:

@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass, field
 from .citations import CitationStream, check_support, cited_numbers, split_sentences, strip_marks
 from .config import Settings
 from .conversation import clean_question, names_in, validate_history
-from .engines import Engine, ExtractiveEngine, make_engine
+from .embeddings import scoring_embedder
+from .engines import Engine, ExtractiveEngine, PromptError, make_engine
 from .errors import RagError
 from .extractive import DISAGREEMENT, REFUSAL, Evidence
 from .index import Index
@@ -130,6 +131,8 @@ def ask_stream(
 
     try:
         standalone = engine.condense(q, history) if rewrite else q
+    except PromptError:
+        raise  # a broken prompt file is the user's to fix, not a model failure
     except Exception as e:  # the model is unreachable: rewrite without it
         notices.append(f"The {engine.name} model could not rewrite the follow-up ({_reason(e)}); names from the conversation were carried over instead.")
         standalone = ExtractiveEngine().condense(q, history)
@@ -148,7 +151,7 @@ def ask_stream(
     else:
         passages = retrieve(standalone)
     passages = engine.fit(passages)
-    evidence = Evidence(standalone, passages, index, index.embedder)
+    evidence = Evidence(standalone, passages, index, scoring_embedder(index))
     if not passages or (gate and evidence.strength < settings.min_evidence):
         answer = _refusal(q, standalone, engine.name, passages, notices, evidence.strength)
         yield Event("token", answer.answer)
@@ -166,7 +169,7 @@ def ask_stream(
         if not "".join(parts).strip():
             raise RuntimeError("the model returned an empty answer")
     except Exception as e:
-        if not engine.generative:
+        if not engine.generative or isinstance(e, PromptError):
             raise
         notices.append(f"The {engine.name} model failed ({_reason(e)}); this answer comes from the extractive engine.")
         used = f"extractive (fallback from {engine.name})"
@@ -184,7 +187,7 @@ def ask_stream(
         return
     answer = Answer(q, standalone, text, False, used, contexts=passages, notices=notices,
                     evidence=evidence.strength, disagreement=DISAGREEMENT.lower().rstrip(":") in text.lower())
-    _verify(answer, [passages[i - 1] for i in parser.order], index.embedder)
+    _verify(answer, [passages[i - 1] for i in parser.order], scoring_embedder(index))
     yield Event("done", answer=answer)
 
 

@@ -27,6 +27,9 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+ENGINE_HELP = "auto (the default: a configured model, else extractive) or an engine that `rag engines` lists."
+
+
 class UserError(RagError):
     """A problem with the command line itself."""
 
@@ -39,6 +42,22 @@ def _open(settings: Settings, rebuild: bool = False):
     from .index import Index
 
     return Index(settings, rebuild=rebuild)
+
+
+def _progress(disable: bool = False) -> Progress:
+    """The one progress display (on stderr, gone when done)."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    return Progress(*columns, console=err, transient=True, disable=disable)
+
+
+def _print_files(report, *, counts: bool = True) -> None:
+    """The one per-file report: skipped files in red on stderr, changes on stdout."""
+    for f in report.files:  # file names are shown as they are ("notes [draft].md"), not as markup
+        if f.status == "error":
+            err.print(f"[red]skipped[/red] {escape(f.source)}: {escape(f.message)}", highlight=False)
+        elif f.status != "unchanged":
+            extra = f" (+{f.chunks_added} / -{f.chunks_removed} chunks)" if counts else ""
+            out.print(f"{f.status:8} {escape(f.source)}{extra}", highlight=False)
 
 
 def run() -> None:
@@ -72,8 +91,7 @@ def ingest(
     is indexed)."""
     settings = _settings()
     index = _open(settings, rebuild=rebuild)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=as_json) as bar:
+    with _progress(disable=as_json) as bar:
         files = bar.add_task("files", total=None)
         chunks = bar.add_task("chunks embedded", total=None)
 
@@ -89,11 +107,7 @@ def ingest(
     if as_json:
         out.print_json(data={"files": [vars(f) for f in report.files], "seconds": report.seconds})
         return
-    for f in report.files:  # file names are shown as they are ("notes [draft].md"), not as markup
-        if f.status == "error":
-            err.print(f"[red]skipped[/red] {escape(f.source)}: {escape(f.message)}", highlight=False)
-        elif f.status != "unchanged":
-            out.print(f"{f.status:8} {escape(f.source)} (+{f.chunks_added} / -{f.chunks_removed} chunks)", highlight=False)
+    _print_files(report)
     out.print(report.summary(), highlight=False)
     if report.errors:
         raise typer.Exit(2)  # partial success: scripts can tell
@@ -143,6 +157,22 @@ def sources(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 @app.command()
+def engines(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The answer engines (registered in rag/engines.py) and which one `auto` picks now."""
+    from .engines import describe, resolve
+
+    rows, chosen = describe(), resolve(_settings())
+    if as_json:
+        out.print_json(data={"engines": rows, "auto": chosen})
+        return
+    table = Table("engine", "model", "about")
+    for r in rows:
+        table.add_row(r["name"], "yes" if r["generative"] else "no", escape(r["summary"]))
+    out.print(table)
+    out.print(f"auto picks: {chosen}", highlight=False)
+
+
+@app.command()
 def remove(source: str, wait: Annotated[float, typer.Option()] = 0) -> None:
     """Remove one source's chunks from the index (the file is left alone)."""
     result = _open(_settings()).remove(source, wait=wait)
@@ -161,7 +191,7 @@ def check() -> None:
 @app.command("eval")
 def evaluate(
     question_set: Annotated[Path, typer.Option("--set", help="Question set (JSON Lines, see eval/README.md).")] = Path("eval/qa.jsonl"),
-    engine: Annotated[Optional[str], typer.Option(help="Answer engine (default: the settings' choice).")] = None,
+    engine: Annotated[Optional[str], typer.Option(help=ENGINE_HELP)] = None,
     configs: Annotated[str, typer.Option(help="Comma-separated: tutorial,bm25,dense,full.")] = "tutorial,bm25,dense,full",
     out_dir: Annotated[Path, typer.Option("--out", help="Where the report, chart and JSON go.")] = Path("docs/eval"),
     limit: Annotated[Optional[int], typer.Option(help="Evaluate an evenly spread sample of N questions (for slow engines).")] = None,
@@ -169,18 +199,14 @@ def evaluate(
 ) -> None:
     """Measure retrieval and answers against the question set, with baselines."""
     from .engines import make_engine
-    from .evaluation import load_questions, run_eval, write_report
+    from .evaluation import load_questions, run_eval, sample_questions, write_report
 
     settings = _settings()
-    questions = load_questions(settings.path(question_set))
-    if limit and limit < len(questions):
-        step = len(questions) / limit  # the set is sorted by category: every category is sampled
-        questions = [questions[int(i * step)] for i in range(limit)]
+    questions = sample_questions(load_questions(settings.path(question_set)), limit)
     names = tuple(c.strip() for c in configs.split(",") if c.strip())
     index = _open(settings)
     chosen = make_engine(settings, engine)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
+    with _progress() as bar:
         task = bar.add_task("evaluating", total=len(questions) * len(names))
         run = run_eval(questions, index=index, settings=settings, engine=chosen, configs=names,
                        on_step=lambda name: bar.update(task, advance=1, description=f"evaluating ({name})"))
@@ -219,7 +245,7 @@ def _print_sources(answer) -> None:
 def ask(
     question: str,
     history: Annotated[Optional[Path], typer.Option(help="JSON file: a list of {role, content} messages.")] = None,
-    engine: Annotated[Optional[str], typer.Option(help="auto, extractive, local, openai or openai-compatible.")] = None,
+    engine: Annotated[Optional[str], typer.Option(help=ENGINE_HELP)] = None,
     source: Annotated[Optional[str], typer.Option(help="Only search this source.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
 ) -> None:
@@ -243,7 +269,7 @@ def ask(
 
 @app.command()
 def chat(
-    engine: Annotated[Optional[str], typer.Option(help="auto, extractive, local, openai or openai-compatible.")] = None,
+    engine: Annotated[Optional[str], typer.Option(help=ENGINE_HELP)] = None,
 ) -> None:
     """Interactive chat in the terminal (empty line or Ctrl-D to quit)."""
     from .answering import ask_stream
@@ -283,33 +309,17 @@ def chat(
 def watch(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: corpus/).")] = None,
     interval: Annotated[float, typer.Option(help="Seconds between looks.")] = 2.0,
+    cycles: Annotated[Optional[int], typer.Option(help="Stop after this many looks (default: until Ctrl-C).")] = None,
 ) -> None:
     """Keep the index following a folder: new, changed and deleted files are synced."""
-    import time
-
-    from .loading import find_files
+    from .watch import watch as follow
 
     settings = _settings()
     index = _open(settings)
     roots = [settings.path(p) for p in (paths or [settings.corpus_dir])]
-
-    def snapshot() -> dict:
-        files, _ = find_files(roots)
-        return {f: (f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists()}
-
     out.print(f"watching {', '.join(str(r) for r in roots)} (Ctrl-C to stop)", highlight=False)
-    last = None
     try:
-        while True:
-            now = snapshot()
-            if now != last:
-                report = index.ingest(roots, sync=True, wait=60)
-                for f in report.files:
-                    if f.status == "error":
-                        err.print(f"[red]skipped[/red] {escape(f.source)}: {escape(f.message)}", highlight=False)
-                    elif f.status != "unchanged":
-                        out.print(f"{f.status:8} {escape(f.source)}", highlight=False)
-                last = now
-            time.sleep(interval)
+        follow(index, roots, interval=interval, cycles=cycles,
+               on_report=lambda report: _print_files(report, counts=False))
     except KeyboardInterrupt:
         out.print("stopped")

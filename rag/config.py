@@ -10,10 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-Engine = Literal["auto", "extractive", "local", "openai", "openai-compatible"]
 EmbeddingName = Literal["minilm", "openai"]
 
 
@@ -46,7 +45,7 @@ class Settings(BaseSettings):
     min_evidence: float = Field(0.49, description="Refusal gate: below this evidence score the answer is 'the sources do not say'. Calibrated on eval/qa.jsonl by `rag eval` (see docs/eval/report.md).")
 
     # Answering
-    engine: Engine = "auto"
+    engine: str = Field("auto", description="`auto` or a registered engine (`rag engines` lists them; rag/engines.py).")
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("RAG_OPENAI_API_KEY", "OPENAI_API_KEY")
     )
@@ -60,6 +59,15 @@ class Settings(BaseSettings):
     context_chars: int = Field(12000, ge=1000, description="Most passage text sent to a model in one prompt.")
     timeout: float = Field(30.0, gt=0, description="Seconds before a model call counts as failed.")
     max_retries: int = Field(2, ge=0)
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, name: str) -> str:
+        from .engines import engine_names  # the registry (imported late: engines imports this module)
+
+        if name not in engine_names():
+            raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(engine_names())}")
+        return name
 
     def path(self, p: Path) -> Path:
         """Resolve a configured path against the project root."""
@@ -75,12 +83,6 @@ class Settings(BaseSettings):
 
     def resolved_engine(self) -> str:
         """`auto` means a configured generative engine if there is one, else extractive."""
-        if self.engine != "auto":
-            return self.engine
-        if self.base_url:
-            return "openai-compatible"
-        if self.openai_api_key:
-            return "openai"
-        if self.local_gguf:
-            return "local"
-        return "extractive"
+        from .engines import resolve
+
+        return resolve(self)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
-import weakref
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -125,9 +125,64 @@ def make_embedder(settings: Settings) -> Embeddings:
     return MiniLMEmbeddings()
 
 
-_MEMOS: dict[int, tuple[weakref.ref, dict[str, np.ndarray]]] = {}
-_MEMO_MAX = 50_000
-_MEMO_LOCK = threading.Lock()
+# Sentence vectors kept per embedder: 20,000 MiniLM vectors are 31 MB (384
+# float32 each). Measured: the 18 files of corpus/ hold 547 distinct
+# sentences (about 30 a file), so this keeps every sentence of a corpus of
+# some 650 such files: an evaluation run or a long session embeds each once.
+VECTOR_CACHE_SIZE = 20_000
+_ATTR = "_rag_vector_cache"
+_ATTACH_LOCK = threading.Lock()
+
+
+class VectorCache:
+    """A thread-safe LRU of text -> vector, owned by one embedder object.
+
+    It lives on the embedder (an attribute), so it is freed with it; when
+    full, the least recently used vectors go first.
+    """
+
+    def __init__(self, maxsize: int = VECTOR_CACHE_SIZE):
+        self.maxsize = maxsize
+        self._data: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get_many(self, texts: list[str]) -> dict[str, np.ndarray]:
+        with self._lock:
+            found = {}
+            for t in texts:
+                v = self._data.get(t)
+                if v is not None:
+                    self._data.move_to_end(t)
+                    found[t] = v
+            return found
+
+    def put_many(self, vectors: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            for t, v in vectors.items():
+                self._data[t] = v
+                self._data.move_to_end(t)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+
+def vector_cache(embedder: Embeddings) -> VectorCache | None:
+    """The embedder's own cache, attached on first use (None if it takes no attributes)."""
+    cache = getattr(embedder, _ATTR, None)
+    if cache is None:
+        with _ATTACH_LOCK:
+            cache = getattr(embedder, _ATTR, None)
+            if cache is None:
+                cache = VectorCache()
+                try:
+                    # object.__setattr__: pydantic embedders (OpenAIEmbeddings)
+                    # refuse unknown fields through their own __setattr__.
+                    object.__setattr__(embedder, _ATTR, cache)
+                except (AttributeError, TypeError):  # __slots__: no cache, still correct
+                    return None
+    return cache
 
 
 def embed_cached(embedder: Embeddings, texts: list[str]) -> np.ndarray:
@@ -135,21 +190,39 @@ def embed_cached(embedder: Embeddings, texts: list[str]) -> np.ndarray:
 
     Passage sentences recur from one question to the next (and across the
     configurations of an evaluation run); embedding each once keeps answers
-    fast. One memo per embedder object, bounded (cleared when full), safe
-    to share between threads: each call answers from its own copy.
+    fast. The memo is an LRU that belongs to the embedder (`vector_cache`),
+    safe to share between threads.
     """
-    with _MEMO_LOCK:
-        ref, memo = _MEMOS.get(id(embedder), (None, None))
-        if ref is None or ref() is not embedder:  # a new object that reused an old id
-            memo = {}
-            _MEMOS[id(embedder)] = (weakref.ref(embedder), memo)
-        found = {t: memo[t] for t in texts if t in memo}
+    cache = vector_cache(embedder)
+    found = cache.get_many(texts) if cache is not None else {}
     missing = list(dict.fromkeys(t for t in texts if t not in found))
     if missing:
         fresh = dict(zip(missing, (np.asarray(v, dtype=np.float32) for v in embedder.embed_documents(missing))))
         found.update(fresh)
-        with _MEMO_LOCK:
-            if len(memo) + len(fresh) > _MEMO_MAX:
-                memo.clear()
-            memo.update(fresh)
+        if cache is not None:
+            cache.put_many(fresh)
     return np.array([found[t] for t in texts], dtype=np.float32).reshape(len(texts), -1)
+
+
+_SCORER: MiniLMEmbeddings | None = None
+_SCORER_LOCK = threading.Lock()
+
+
+def scoring_embedder(source) -> Embeddings:
+    """The embedder for sentence scoring (evidence and claim checks): always local MiniLM.
+
+    `source` is an Index or a Settings. Scoring embeds every sentence of the
+    retrieved passages for each question; with RAG_EMBEDDING=openai that
+    would be dozens of API calls per question, so scoring uses the local
+    model whatever the index was built with. The index's own embedder is
+    reused when it is MiniLM; otherwise one shared MiniLM serves the process.
+    """
+    settings = getattr(source, "settings", source)
+    own = getattr(source, "embedder", None)
+    if own is not None and settings.embedding == "minilm":
+        return own
+    global _SCORER
+    with _SCORER_LOCK:
+        if _SCORER is None:
+            _SCORER = MiniLMEmbeddings()
+        return _SCORER

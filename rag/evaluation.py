@@ -419,3 +419,14 @@ def _chart(summary: dict[str, dict[str, float]], path: Path) -> Path | None:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def sample_questions(questions: list, limit: int | None) -> list:
+    """An evenly spread sample of `limit` questions (all of them when limit is unset or larger).
+
+    The set is sorted by category, so an even spread samples every category.
+    """
+    if not limit or limit >= len(questions):
+        return list(questions)
+    step = len(questions) / limit
+    return [questions[int(i * step)] for i in range(limit)]

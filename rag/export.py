@@ -18,8 +18,21 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 _MARK = re.compile(r"\\\[(\d{1,3})\\\](?!\()")  # an escaped citation mark, not followed by "(" (a link)
 
 
-def _md(text: str) -> str:
-    """Escape the characters that make Markdown or HTML, keeping [n] marks readable."""
+_ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md_escape(text: str, *, streamlit: bool = False) -> str:
+    """`text` as Markdown that renders literally: the one escaper of the project.
+
+    For a Markdown file (the default) the characters that make Markdown or
+    HTML are escaped and [n] marks stay readable. For Streamlit
+    (`streamlit=True`), whose Markdown adds colour directives, math and
+    emoji shortcodes, every ASCII punctuation character is escaped
+    (CommonMark allows it) and line breaks are kept as hard breaks.
+    """
+    text = str(text)
+    if streamlit:
+        return _ASCII_PUNCTUATION.sub(r"\\\1", text).replace("\n", "  \n")
     escaped = _SPECIAL.sub(r"\\\1", text)
     escaped = re.sub(r"(?m)^(\s*)([#+\-=])", r"\1\\\2", escaped)  # line-start block markers
     escaped = re.sub(r"(?m)^(\s*\d+)([.)])", r"\1\\\2", escaped)  # "1." would start a list
@@ -35,12 +48,12 @@ def _byline(*parts: str) -> str:
 
 
 def _citation(c: Citation) -> list[str]:
-    head = f"- [{c.n}] **{_md(_line(c.title))}**"
-    meta = _byline(", ".join(_md(_line(x)) for x in (c.author, c.date) if x), _md(_line(c.location)))
+    head = f"- [{c.n}] **{md_escape(_line(c.title))}**"
+    meta = _byline(", ".join(md_escape(_line(x)) for x in (c.author, c.date) if x), md_escape(_line(c.location)))
     lines = [head + (f" — {meta}" if meta else "")]
-    lines.append(f"  - file: {_md(c.source)}" + (f" ({_md(c.url)})" if c.url else ""))
+    lines.append(f"  - file: {md_escape(c.source)}" + (f" ({md_escape(c.url)})" if c.url else ""))
     if c.quote:
-        lines.append(f"  - quote: “{_md(_line(c.quote))}”")
+        lines.append(f"  - quote: “{md_escape(_line(c.quote))}”")
     if not c.supported:
         lines.append("  - ⚠ not supported by the cited passage")
     return lines
@@ -57,13 +70,13 @@ def conversation_markdown(turns: list[dict]) -> str:
     cited: dict[str, Citation] = {}
     for i, turn in enumerate(turns, 1):
         answer: Answer = turn["answer"]
-        out += ["", f"## {i}. {_md(_line(turn['question']))}", "", _md(answer.answer.strip()), ""]
-        out.append(f"*answered by: {_md(answer.engine)}*")
+        out += ["", f"## {i}. {md_escape(_line(turn['question']))}", "", md_escape(answer.answer.strip()), ""]
+        out.append(f"*answered by: {md_escape(answer.engine)}*")
         for notice in answer.notices:
-            out += ["", f"> **Notice:** {_md(_line(notice))}"]
+            out += ["", f"> **Notice:** {md_escape(_line(notice))}"]
         if answer.unsupported:
             out += ["", "**⚠ Not supported by the cited passage:**", ""]
-            out += [f"- {_md(_line(claim))}" for claim in answer.unsupported]
+            out += [f"- {md_escape(_line(claim))}" for claim in answer.unsupported]
         if answer.citations:
             out += ["", "**Sources**", ""]
             for c in answer.citations:
@@ -71,14 +84,14 @@ def conversation_markdown(turns: list[dict]) -> str:
                 cited.setdefault(c.source, c)
         elif answer.refused and answer.contexts:
             out += ["", "**Closest sources** (they do not answer the question)", ""]
-            out += [f"- {_md(_line(p.title))} — {_md(p.source)}" for p in answer.contexts]
+            out += [f"- {md_escape(_line(p.title))} — {md_escape(p.source)}" for p in answer.contexts]
     out += ["", "## Bibliography", ""]
     if not cited:
         out.append("No sources were cited.")
     for source in sorted(cited, key=lambda s: (cited[s].title.lower(), s)):
         c = cited[source]
-        parts = [f"**{_md(_line(c.title))}**"]
-        parts += [_md(_line(x)) for x in (c.author, c.date, c.url) if x]
-        parts.append(f"file: {_md(source)}")
+        parts = [f"**{md_escape(_line(c.title))}**"]
+        parts += [md_escape(_line(x)) for x in (c.author, c.date, c.url) if x]
+        parts.append(f"file: {md_escape(source)}")
         out.append("- " + ". ".join(parts))
     return "\n".join(out) + "\n"

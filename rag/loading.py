@@ -33,8 +33,9 @@ from typing import Any, Callable
 import yaml
 from langchain_core.documents import Document
 
-SUPPORTED = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx"}
-_SUPPORTED_LIST = ".docx .htm .html .md .markdown .pdf .txt"  # for messages
+SUPPORTED_TYPES = (".docx", ".htm", ".html", ".md", ".markdown", ".pdf", ".txt")  # the one list
+SUPPORTED = set(SUPPORTED_TYPES)
+SUPPORTED_LIST = " ".join(SUPPORTED_TYPES)  # for messages
 MB = 1024 * 1024  # callers: max_bytes = int(settings.max_file_mb * MB)
 
 # Keys this module sets itself; front matter cannot overwrite them (kept as "fm_<key>").
@@ -89,7 +90,7 @@ def _link_problem(path: Path) -> str | None:
 
 def _unsupported(suffix: str) -> str:
     kind = f"'{suffix}'" if suffix else "(no extension)"
-    return f"unsupported file type {kind} (supported: {_SUPPORTED_LIST})"
+    return f"unsupported file type {kind} (supported: {SUPPORTED_LIST})"
 
 
 def find_files(paths: list[Path]) -> tuple[list[Path], list[LoadError]]:
@@ -470,7 +471,7 @@ _LOADERS: dict[str, Callable[[Path, bytes], Loaded]] = {
     ".pdf": _load_pdf,
     ".docx": _load_docx,
 }
-assert set(_LOADERS) == SUPPORTED == set(_SUPPORTED_LIST.split())
+assert set(_LOADERS) == SUPPORTED
 _FILE_TYPES = {".markdown": "md", ".htm": "html"}
 
 

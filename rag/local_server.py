@@ -22,7 +22,6 @@ import atexit
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ import urllib.request
 from pathlib import Path
 
 from .errors import RagError
+from .net import free_port
 
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _HINT = "run `bash scripts/setup.sh`, or set RAG_LOCAL_GGUF to a GGUF file"
@@ -70,12 +70,6 @@ def _check_gguf(path: Path) -> None:
         raise LocalModelError(f"cannot read the GGUF file {path} ({e.strerror}): {_HINT}") from None
     if magic != b"GGUF":
         raise LocalModelError(f"{path} is not a GGUF file: {_HINT}")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get_json(url: str) -> dict:
@@ -120,7 +114,7 @@ class LocalServer:
         if self.running:
             return self
         _check_gguf(self.gguf)
-        self._port = _free_port()
+        self._port = free_port()
         cmd = [sys.executable, "-m", "rag.local_server", "--gguf", str(self.gguf),
                "--ctx", str(self.ctx), "--port", str(self._port)]
         if self.threads:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Settings
 from .errors import RagError
-from .loading import MB, SUPPORTED
+from .loading import MB, SUPPORTED, SUPPORTED_LIST
 
 UPLOADS = "uploads"
-_SUPPORTED_LIST = " ".join(sorted(SUPPORTED))
 _UNSAFE = re.compile(r"[^\w.\- ()+,]+")  # \w is Unicode-aware: accented names survive
 _MAX_NAME = 120
 
@@ -61,7 +61,7 @@ def save_upload(name: str, data: bytes, settings: Settings) -> Path:
     suffix = Path(clean).suffix.lower()
     if suffix not in SUPPORTED:
         kind = f"'{suffix}'" if suffix else "(no extension)"
-        raise UploadError(f"{clean}: unsupported file type {kind}; supported: {_SUPPORTED_LIST}")
+        raise UploadError(f"{clean}: unsupported file type {kind}; supported: {SUPPORTED_LIST}")
     if not data:
         raise UploadError(f"{clean}: the file is empty")
     limit = int(settings.max_file_mb * MB)
@@ -94,3 +94,58 @@ def save_upload(name: str, data: bytes, settings: Settings) -> Path:
             raise UploadError(f"{clean}: cannot save into {folder} ({e.strerror or e})") from None
         return candidate
     raise UploadError(f"{clean}: too many files with this name in {folder}; rename the file")
+
+
+@dataclass
+class UploadReport:
+    """What became of a batch of uploads: one (status, line) per file, for display."""
+
+    lines: list[tuple[str, str]] = field(default_factory=list)  # status: added, updated, unchanged, error
+    saved: list[Path] = field(default_factory=list)
+    failed: bool = False  # the indexing itself failed (the lines say why)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for s, _ in self.lines if s == "error")
+
+    @property
+    def ok(self) -> int:
+        return len(self.lines) - self.errors
+
+
+def ingest_uploads(files: list[tuple[str, bytes]], index, settings: Settings, on_progress=None) -> UploadReport:
+    """Save uploaded (name, bytes) pairs into the corpus and index them.
+
+    A refused upload (see `save_upload`) is reported and not saved; an upload
+    the index cannot read is reported and deleted again, unless the file was
+    already there before this batch, so an unreadable upload leaves nothing
+    behind. `on_progress` is passed to `Index.ingest`.
+    """
+    report = UploadReport()
+    folder = uploads_dir(settings)
+    existing = set(folder.iterdir()) if folder.is_dir() else set()
+    for name, data in files:
+        try:
+            report.saved.append(save_upload(name, data, settings))
+        except RagError as e:
+            report.lines.append(("error", str(e)))
+    if not report.saved:
+        return report
+    try:
+        result = index.ingest(report.saved, on_progress=on_progress)
+    except RagError as e:
+        report.lines.append(("error", str(e)))
+        report.failed = True
+        return report
+    for r in result.files:
+        if r.status == "error":
+            report.lines.append(("error", f"{r.source}: {r.message}"))
+            path = settings.root / r.source
+            if path in report.saved and path not in existing:
+                path.unlink(missing_ok=True)
+        elif r.status == "unchanged":
+            report.lines.append(("unchanged", f"{r.source}: unchanged (already indexed)"))
+        else:
+            n = r.chunks_added
+            report.lines.append((r.status, f"{r.source}: {r.status} ({n} passage{'s' * (n != 1)})"))
+    return report

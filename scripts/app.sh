@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/rag ingest || [ $? -eq 2 ]   # exit 2 = some files skipped, listed above
 exec .venv/bin/streamlit run app.py --server.headless true --server.address 127.0.0.1 \
-  --server.port "${PORT:-8501}" --browser.gatherUsageStats false
+  --server.port "${PORT:-8501}" --browser.gatherUsageStats false --client.toolbarMode viewer

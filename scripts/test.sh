@@ -9,4 +9,6 @@ if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
+# An app-only install must ingest and answer (set SKIP_FRESH_INSTALL=1 to skip locally).
+[ "${SKIP_FRESH_INSTALL:-0}" = 1 ] || bash scripts/fresh_install.sh
 exec .venv/bin/python -m pytest "$@"

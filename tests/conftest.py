@@ -14,14 +14,9 @@ import pytest
 from rag.config import Settings
 from rag.embeddings import MiniLMEmbeddings
 from rag.index import Index
+from rag.net import free_port  # noqa: F401  (tests import it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_settings(tmp: Path, **kw) -> Settings:
@@ -61,6 +56,30 @@ def small_corpus(tmp_path) -> Path:
 def tmp_index(tmp_path, small_corpus, embedder) -> Index:
     settings = make_settings(tmp_path, root=tmp_path, corpus_dir=small_corpus)
     return Index(settings, embedder=embedder)
+
+
+SMALL_FILES = ("articles/trotsky-assassination-soviet-pursuit.md", "briefs/markov.md", "briefs/bandera.md")
+
+
+@pytest.fixture(scope="module")
+def small_index_template(tmp_path_factory, embedder) -> Path:
+    """A project folder with the three small-corpus files, ingested once per module."""
+    root = tmp_path_factory.mktemp("small-index")
+    (root / "corpus").mkdir()
+    for name in SMALL_FILES:
+        shutil.copy(ROOT / "corpus" / name, root / "corpus" / Path(name).name)
+    index = Index(make_settings(root, root=root, corpus_dir=root / "corpus"), embedder=embedder)
+    report = index.ingest()
+    assert not report.errors, report.errors
+    return root
+
+
+@pytest.fixture
+def ingested_index(tmp_path, small_index_template, embedder) -> Index:
+    """A private copy of the module's ingested small index (corpus and data), free to change."""
+    root = tmp_path / "project"
+    shutil.copytree(small_index_template, root)
+    return Index(make_settings(root, root=root, corpus_dir=root / "corpus"), embedder=embedder)
 
 
 def wait_for_port(port: int, timeout: float = 60) -> None:

@@ -31,6 +31,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from rag.net import free_port
+
 MODES = ("ok", "429-then-ok", "500", "401", "hang", "cut")
 _SOURCE_1 = re.compile(r'<source id="1"[^>]*>\n(.*?)\n</source>', re.S)
 
@@ -48,9 +50,7 @@ def first_source_sentence(body: dict) -> str:
 
 def closed_port() -> int:
     """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_port()
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -85,7 +85,9 @@ def test_odd_questions_get_clear_answers(corpus_index, settings):
     control = ask("Who\x00 killed\x1b Bandera?", index=corpus_index, settings=settings)
     assert control.question == "Who killed Bandera?"
     foreign = ask("Кто убил Троцкого?", index=corpus_index, settings=settings)
-    assert foreign.answer  # answered or refused, never an exception
+    # A refusal names no citation; an answer cites only passages that support it.
+    assert foreign.refused == (not foreign.citations)
+    assert all(c.supported and c.quote in c.text for c in foreign.citations)
 
 
 @pytest.mark.parametrize("history", [{"role": "user"}, [{"role": "system", "content": "x"}], [{"role": "user", "content": 3}], "text"])
@@ -102,4 +104,13 @@ def test_answer_json_contract(corpus_index, settings):
 
 
 def test_extractive_engine_needs_no_model(corpus_index, settings):
-    assert isinstance(make_engine(settings), ExtractiveEngine)
+    """`auto` with no model configured answers offline: no server is started or called."""
+    from rag import local_server
+
+    s = make_settings(settings.data_path.parent, engine="auto")
+    engine = make_engine(s)
+    assert isinstance(engine, ExtractiveEngine) and not engine.generative
+    running_before = dict(local_server._servers)
+    a = ask("Who was Ramon Mercader?", index=corpus_index, settings=s, engine=engine)
+    assert a.engine == "extractive" and not a.refused and a.citations and not a.notices
+    assert dict(local_server._servers) == running_before

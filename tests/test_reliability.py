@@ -10,7 +10,6 @@ tests/test_index.py::test_server_mode_against_real_chroma and not repeated here.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import os
@@ -139,11 +138,9 @@ def bad_batch(tmp_path_factory, embedder):
     os.symlink("self.md", corpus / "self.md")  # a file link to itself
 
     settings = make_settings(root, root=root, corpus_dir=corpus)
-    upload = None
-    if importlib.util.find_spec("rag.uploads") is not None:
-        from rag.uploads import save_upload
+    from rag.uploads import save_upload
 
-        upload = save_upload("../../x.md", UPLOAD_TEXT, settings)
+    upload = save_upload("../../x.md", UPLOAD_TEXT, settings)
     index = Index(settings, embedder=embedder)
     t0 = time.perf_counter()
     report = index.ingest()
@@ -213,8 +210,6 @@ def test_symlink_loops_end_the_walk_and_are_reported(bad_batch):
 
 
 def test_upload_name_cannot_escape_the_uploads_folder(bad_batch):
-    if importlib.util.find_spec("rag.uploads") is None:
-        pytest.skip("rag/uploads.py (save_upload) does not exist yet: path traversal in upload names is untested")
     root, corpus = bad_batch["root"], bad_batch["corpus"]
     uploads = corpus / "uploads"
     assert bad_batch["upload"] == uploads / "x.md" and bad_batch["upload"].read_bytes() == UPLOAD_TEXT
@@ -676,16 +671,13 @@ def test_api_key_never_appears_anywhere(tmp_path, corpus_index, caplog):
             assert "notice" in proc.stdout or "notices" in proc.stdout
             assert "HTTP Response: POST" in proc.stderr  # the openai client's debug log really was on
             seen += [proc.stdout, proc.stderr]
-    if importlib.util.find_spec("rag.export") is not None:
-        from rag.export import conversation_markdown
+    from rag.export import conversation_markdown
+    from rag.feedback import record_feedback
 
-        seen.append(conversation_markdown([{"question": a.question, "answer": a} for a in answers]))
-    if importlib.util.find_spec("rag.feedback") is not None:
-        from rag.feedback import record_feedback
-
-        for a in answers:
-            path = record_feedback(s, a.question, a, "down", "the model failed")
-        seen.append(path.read_text(encoding="utf-8"))
+    seen.append(conversation_markdown([{"question": a.question, "answer": a} for a in answers]))
+    for a in answers:
+        path = record_feedback(s, a.question, a, "down", "the model failed")
+    seen.append(path.read_text(encoding="utf-8"))
     seen.append(caplog.text)
     seen += [r.getMessage() for r in caplog.records]
     assert caplog.records, "debug logging was captured"
