@@ -28,7 +28,7 @@ from rag.errors import RagError
 from rag.export import conversation_markdown, md_escape
 from rag.feedback import record_feedback
 from rag.index import Index
-from rag.loading import SUPPORTED
+from rag.loading import SUPPORTED, listed_sources
 from rag.retrieval import Passage
 from rag.uploads import ingest_uploads, uploads_dir
 
@@ -133,7 +133,8 @@ def rate(turn: dict, key: str, settings: Settings) -> None:
 # ---------------------------------------------------------------- rendering
 
 
-def citation_card(c: Citation) -> None:
+def citation_card(c: Citation, works: list[dict[str, str]] = ()) -> None:
+    """One citation: the passage with its quote marked, the file, and the works the file names."""
     label = f"[{c.n}] " + byline(c.title, c.author, c.date, c.location)
     if not c.supported:
         label += f" — {UNSUPPORTED_MARK}"
@@ -142,6 +143,16 @@ def citation_card(c: Citation) -> None:
             st.warning(UNSUPPORTED_MARK)
         st.markdown(highlighted(c.text, c.quote, c.quote_start))
         source_line(c.source, c.url)
+        if works:
+            st.caption("Sources of this brief:\n" + "\n".join(f"- {work_line(w)}" for w in works))
+
+
+def work_line(w: dict[str, str]) -> str:
+    text = ", ".join(safe(w[k]) for k in ("title", "author", "publisher") if w.get(k))
+    url = w.get("url", "")
+    if re.fullmatch(r"https?://[^\s<>()\[\]\\]+", url):
+        return f"[{text or safe(url)}]({url})"
+    return f"{text} ({safe(url)})" if url else text
 
 
 def passage_card(p: Passage) -> None:
@@ -167,8 +178,9 @@ def answer_body(answer: Answer) -> None:
         st.warning(safe(notice))
     for claim in answer.unsupported:
         st.warning(f"{UNSUPPORTED_MARK}: “{safe(claim)}”")
+    meta = {p.chunk_id: p.metadata for p in answer.contexts}
     for c in answer.citations:
-        citation_card(c)
+        citation_card(c, listed_sources(meta.get(c.chunk_id, {})))
     if answer.refused and answer.contexts:
         st.caption("The closest sources found (they do not answer the question):")
         for p in answer.contexts:

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 
 from .answering import Answer, Citation
+from .loading import listed_sources
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 _MARK = re.compile(r"\\\[(\d{1,3})\\\](?!\()")  # an escaped citation mark, not followed by "(" (a link)
@@ -59,6 +60,18 @@ def _citation(c: Citation) -> list[str]:
     return lines
 
 
+def _work(s: dict[str, str]) -> str:
+    """One work a brief names: title, author or publisher, and the address as a link."""
+    parts = [_md(_line(s[k])) for k in ("title", "author", "publisher") if s.get(k)]
+    text = ", ".join(parts)
+    url = s.get("url", "")
+    if re.fullmatch(r"https?://[^\s<>()\[\]\\]+", url):
+        text = f"{text} <{url}>" if text else f"<{url}>"
+    elif url:
+        text += f" ({_md(url)})"
+    return text
+
+
 def conversation_markdown(turns: list[dict]) -> str:
     """Markdown for turns of the form {"question": str, "answer": Answer}."""
     now = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
@@ -68,6 +81,7 @@ def conversation_markdown(turns: list[dict]) -> str:
         f"Exported {now}. Every claim is cited; the passages cited are listed under each answer.",
     ]
     cited: dict[str, Citation] = {}
+    works: dict[str, list[dict[str, str]]] = {}  # source file -> the works its front matter lists
     for i, turn in enumerate(turns, 1):
         answer: Answer = turn["answer"]
         out += ["", f"## {i}. {md_escape(_line(turn['question']))}", "", md_escape(answer.answer.strip()), ""]
@@ -79,9 +93,12 @@ def conversation_markdown(turns: list[dict]) -> str:
             out += [f"- {md_escape(_line(claim))}" for claim in answer.unsupported]
         if answer.citations:
             out += ["", "**Sources**", ""]
+            meta = {p.chunk_id: p.metadata for p in answer.contexts}
             for c in answer.citations:
                 out += _citation(c)
                 cited.setdefault(c.source, c)
+                if c.source not in works and listed_sources(meta.get(c.chunk_id, {})):
+                    works[c.source] = listed_sources(meta[c.chunk_id])
         elif answer.refused and answer.contexts:
             out += ["", "**Closest sources** (they do not answer the question)", ""]
             out += [f"- {md_escape(_line(p.title))} — {md_escape(p.source)}" for p in answer.contexts]
@@ -94,4 +111,7 @@ def conversation_markdown(turns: list[dict]) -> str:
         parts += [md_escape(_line(x)) for x in (c.author, c.date, c.url) if x]
         parts.append(f"file: {md_escape(source)}")
         out.append("- " + ". ".join(parts))
+        if works.get(source):
+            out.append("  - Sources of this brief:")
+            out += [f"    - {_work(s)}" for s in works[source]]
     return "\n".join(out) + "\n"

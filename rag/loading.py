@@ -242,6 +242,34 @@ def _metadata(raw: dict[Any, Any]) -> dict[str, Any]:
     return meta
 
 
+_SOURCE_FIELDS = ("title", "author", "publisher", "url")
+
+
+def listed_sources(metadata: dict[str, Any]) -> list[dict[str, str]]:
+    """The works a file names in its front matter `sources:` list, for a reader to follow.
+
+    `_scalar` stores a list of mappings as a JSON string (Chroma keeps scalars
+    only); this reads it back. Each entry keeps the string fields among title,
+    author, publisher and url; entries without a title or url are dropped, and
+    anything that is not such a list (a plain "a; b" string, bad JSON) gives [].
+    """
+    raw = metadata.get("sources")
+    if not isinstance(raw, str) or not raw.startswith("["):
+        return []
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        return []
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            entry = {k: str(item[k]).strip() for k in _SOURCE_FIELDS if isinstance(item.get(k), (str, int, float))}
+            entry = {k: v for k, v in entry.items() if v}
+            if entry.get("title") or entry.get("url"):
+                out.append(entry)
+    return out
+
+
 def _sections(text: str, start: int, marks: list[tuple[int, str]]) -> list[Piece]:
     """Cut text[start:] at each mark (offset, heading); the heading opens its section.
 

@@ -62,6 +62,20 @@ def test_answer_is_cited_with_source_cards(app_env):
     assert len(at.feedback) == 1
 
 
+def test_a_brief_card_lists_the_works_behind_the_brief(app_env):
+    at = ask(new_app().run(), "Which laboratory identified the poison that killed Georgi Markov?")
+    citations = answers(at)[0].citations
+    cards = at.chat_message[1].expander
+    briefs = [i for i, c in enumerate(citations) if c.source.startswith("corpus/briefs/")]
+    assert briefs, [c.source for c in citations]
+    captions = [c.value for c in cards[briefs[0]].caption]
+    works = [c for c in captions if c.startswith("Sources of this brief:")]
+    assert works and "](https://" in works[0], captions
+    article = [i for i, c in enumerate(citations) if c.source.startswith("corpus/articles/")]
+    for i in article:  # the seed article lists no works: no empty list on its card
+        assert not any(c.value.startswith("Sources of this brief") for c in cards[i].caption)
+
+
 def test_follow_up_uses_the_conversation_and_history_survives_reruns(app_env):
     at = new_app().run()
     ask(at, "Who killed Bandera?")

@@ -56,3 +56,33 @@ def test_source_text_cannot_inject_html_or_links():
     assert "\\<script\\>" in md and "\\[click\\](javascript" in md
     assert "## 1. \\# q" in md
     assert md.rstrip().endswith("file: corpus/uploads/x.md")
+
+
+def test_bibliography_lists_the_works_a_brief_names(tmp_path):
+    """A brief's front-matter `sources` list survives loading and reaches the bibliography."""
+    from rag.loading import load_file
+
+    brief = tmp_path / "brief.md"
+    brief.write_text(
+        "---\ntitle: \"A brief\"\nsources:\n"
+        "  - title: \"Lev Sedov\"\n    publisher: \"Wikipedia\"\n    url: \"https://en.wikipedia.org/wiki/Lev_Sedov\"\n"
+        "  - title: \"A Very Expensive Poison\"\n    author: \"Luke Harding\"\n"
+        "---\nLev Sedov died in Paris in 1938.\n", encoding="utf-8")
+    doc = load_file(brief, root=tmp_path, max_bytes=10**6)[0]
+    assert isinstance(doc.metadata["sources"], str)  # Chroma stores scalars only
+    p = Passage("b1", doc.page_content, doc.metadata)
+    c = Citation(n=1, chunk_id="b1", source="brief.md", title="A brief", quote="Lev Sedov died in Paris in 1938.",
+                 supported=True, text=doc.page_content, quote_start=0)
+    a = Answer("Where did Sedov die?", "Where did Sedov die?", "In Paris. [1]", False, "extractive",
+               citations=[c], contexts=[p])
+    bibliography = conversation_markdown([{"question": a.question, "answer": a}]).split("## Bibliography", 1)[1]
+    assert "Sources of this brief:" in bibliography
+    assert "Lev Sedov, Wikipedia <https://en.wikipedia.org/wiki/Lev_Sedov>" in bibliography
+    assert "A Very Expensive Poison, Luke Harding" in bibliography
+
+
+def test_bibliography_without_listed_works_has_no_sources_line():
+    a = Answer("q", "q", "x [1]", False, "extractive",
+               citations=[citation(1, "corpus/articles/a.md", "The article", "x")],
+               contexts=[Passage("id1", "x", {"source": "corpus/articles/a.md", "sources": "Kotkin; Plokhy"})])
+    assert "Sources of this brief" not in conversation_markdown([{"question": "q", "answer": a}])

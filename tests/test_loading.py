@@ -462,3 +462,14 @@ def test_whole_corpus_loads():
         assert all(d.metadata["source"] == path.relative_to(ROOT).as_posix() for d in docs)
         if path.suffix in (".md", ".markdown", ".txt"):
             check_offsets(docs, path.read_bytes().decode("utf-8-sig"))
+
+
+def test_listed_sources_reads_back_the_front_matter_list():
+    from rag.loading import listed_sources
+
+    assert listed_sources({"sources": '[{"title": "T", "publisher": "P", "url": "https://x.org", "pages": 3}]'}) == [
+        {"title": "T", "publisher": "P", "url": "https://x.org"}]
+    assert listed_sources({"sources": "Kotkin; Plokhy"}) == []  # a list of names, not of works
+    assert listed_sources({"sources": "[not json"}) == []
+    assert listed_sources({"sources": '[{"note": "no title or url"}, "x"]'}) == []
+    assert listed_sources({}) == []
