@@ -19,10 +19,12 @@ from .config import Settings
 from .conversation import clean_question, names_in, validate_history
 from .engines import Engine, ExtractiveEngine, make_engine
 from .errors import RagError
-from .extractive import DISAGREEMENT, REFUSAL, Evidence
 from .index import Index
 from .keyword import query_terms
+from .reader import REFUSAL, Reading, parts_of, read, refusal_text, short_answer
 from .retrieval import Passage, search
+
+DISAGREEMENT = "Sources differ:"
 
 
 @dataclass
@@ -55,6 +57,8 @@ class Answer:
     unsupported: list[str] = field(default_factory=list)  # sentences no cited passage supports
     disagreement: bool = False
     evidence: float = 0.0
+    short_answer: str = ""  # the direct answer alone, cited ("Ramón Mercader [1], with an ice axe [1].")
+    parts: list[dict] = field(default_factory=list)  # [{"asked", "type", "values": [{"value", "citations", "sources"}]}]
 
     def to_dict(self) -> dict:
         """The stable JSON contract of `rag ask --json`."""
@@ -75,6 +79,8 @@ class Answer:
             "unsupported": self.unsupported,
             "disagreement": self.disagreement,
             "evidence": round(self.evidence, 4),
+            "short_answer": self.short_answer,
+            "parts": self.parts,
         }
 
 
@@ -92,16 +98,19 @@ class Event:
     answer: Answer | None = None
 
 
-def _refusal(question: str, standalone: str, engine: str, passages: list[Passage], notices, evidence) -> Answer:
-    """'The sources do not say', naming the closest sources (one passage each)."""
+def _refusal(question: str, standalone: str, engine: str, passages: list[Passage], notices, evidence,
+             reading: Reading | None = None) -> Answer:
+    """'The sources do not say who ...', naming the closest sources (one passage each)."""
     closest: dict[str, Passage] = {}
     for p in passages:
         closest.setdefault(p.source, p)
     shown = list(closest.values())[:3]
-    text = REFUSAL
+    text = refusal_text(reading) if reading else REFUSAL
     if shown:
         text += " The closest sources are: " + "; ".join(p.title for p in shown) + "."
-    return Answer(question, standalone, text, True, engine, contexts=shown, notices=notices, evidence=evidence)
+    parts = [{"asked": p.part.asked, "type": p.part.type, "values": []} for p in reading.parts] if reading else []
+    return Answer(question, standalone, text, True, engine, contexts=shown, notices=notices, evidence=evidence,
+                  short_answer=text.split(" The closest sources")[0], parts=parts)
 
 
 def ask_stream(
@@ -142,15 +151,16 @@ def ask_stream(
         yield Event("done", answer=answer)
         return
 
-    if retrieve is None:
-        passages = search(index, standalone, k=settings.k, source=source,
+    def find(query: str) -> list[Passage]:
+        if retrieve is None:
+            return search(index, query, k=settings.k, source=source,
                           candidates=settings.candidates, max_per_source=settings.max_per_source)
-    else:
-        passages = retrieve(standalone)
-    passages = engine.fit(passages)
-    evidence = Evidence(standalone, passages, index, index.embedder)
-    if not passages or (gate and evidence.strength < settings.min_evidence):
-        answer = _refusal(q, standalone, engine.name, passages, notices, evidence.strength)
+        return retrieve(query)
+
+    passages = engine.fit(find(standalone))
+    reading = read(standalone, passages, index)
+    if not passages or (gate and reading.refused):
+        answer = _refusal(q, standalone, engine.name, passages, notices, reading.strength, reading)
         yield Event("token", answer.answer)
         yield Event("done", answer=answer)
         return
@@ -160,7 +170,7 @@ def ask_stream(
     parser = CitationStream(ids)
     parts: list[str] = []
     try:
-        for shown in _display(engine.stream(standalone, passages, evidence), parser):
+        for shown in _display(engine.stream(standalone, passages, reading), parser):
             parts.append(shown)
             yield Event("token", shown)
         if not "".join(parts).strip():
@@ -173,19 +183,35 @@ def ask_stream(
         yield Event("reset", notices[-1])
         parser = CitationStream(ids)
         parts = []
-        for shown in _display(ExtractiveEngine().stream(standalone, passages, evidence), parser):
+        for shown in _display(ExtractiveEngine().stream(standalone, passages, reading), parser):
             parts.append(shown)
             yield Event("token", shown)
 
     text = "".join(parts).strip()
-    if text.startswith(REFUSAL.rstrip(".")):
-        answer = _refusal(q, standalone, used, passages, notices, evidence.strength)
-        yield Event("done", answer=answer)
-        return
-    answer = Answer(q, standalone, text, False, used, contexts=passages, notices=notices,
-                    evidence=evidence.strength, disagreement=DISAGREEMENT.lower().rstrip(":") in text.lower())
+    renumber = {old: new for new, old in enumerate(parser.order, 1)}
+    answer = Answer(q, standalone, text, reading.refused, used, contexts=passages, notices=notices,
+                    evidence=reading.strength, disagreement=reading.disagreement,
+                    short_answer=_renumbered(short_answer(reading), renumber) if not engine_generative(used) else _first_sentence(text),
+                    parts=[{**p, "values": [{**v, "citations": [renumber[c] for c in v["citations"] if c in renumber]}
+                                            for v in p["values"]]} for p in parts_of(reading)])
     _verify(answer, [passages[i - 1] for i in parser.order], index.embedder)
     yield Event("done", answer=answer)
+
+
+def engine_generative(used: str) -> bool:
+    return not used.startswith("extractive")
+
+
+def _renumbered(text: str, renumber: dict[int, int]) -> str:
+    """Passage ids [n] in a text the reader wrote, as the answer's citation numbers."""
+    import re
+
+    return re.sub(r"\[(\d+)\]", lambda m: f"[{renumber[int(m.group(1))]}]" if int(m.group(1)) in renumber else "", text)
+
+
+def _first_sentence(text: str) -> str:
+    sentences = split_sentences(text)
+    return sentences[0] if sentences else text
 
 
 def _display(tokens: Iterator[str], parser: CitationStream) -> Iterator[str]:
