@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 from .citations import CitationStream, check_support, cited_numbers, split_sentences, strip_marks
 from .config import Settings
-from .conversation import clean_question, names_in, validate_history
+from .conversation import clean_question, names_in, readings, validate_history
 from .engines import Engine, ExtractiveEngine, make_engine
 from .errors import RagError
 from .index import Index
@@ -137,14 +137,24 @@ def ask_stream(
     history = validate_history(history)
     engine = engine or make_engine(settings)
 
-    try:
-        standalone = engine.condense(q, history) if rewrite else q
-    except Exception as e:  # the model is unreachable: rewrite without it
-        notices.append(f"The {engine.name} model could not rewrite the follow-up ({_reason(e)}); names from the conversation were carried over instead.")
-        standalone = ExtractiveEngine().condense(q, history)
-    yield Event("standalone", standalone)
+    # Offline, a follow-up may have several readings ("he" = the victim or
+    # the killer): each is tried and the one the sources answer with the
+    # stronger typed evidence is kept.
+    options = [q]
+    if rewrite and history:
+        if engine.generative:
+            try:
+                options = [engine.condense(q, history)]
+            except Exception as e:  # the model is unreachable: rewrite without it
+                notices.append(f"The {engine.name} model could not rewrite the follow-up ({_reason(e)}); "
+                               "it was resolved against the conversation without the model instead.")
+                options = readings(q, history)
+        else:
+            options = readings(q, history)
+    standalone = options[0]
 
     if not query_terms(strip_marks(standalone)) and not names_in(standalone):
+        yield Event("standalone", standalone)
         notices.append("The question has no words to search for (a citation marker alone is not a question).")
         answer = _refusal(q, standalone, engine.name, [], notices, 0.0)
         yield Event("token", answer.answer)
@@ -157,8 +167,14 @@ def ask_stream(
                           candidates=settings.candidates, max_per_source=settings.max_per_source)
         return retrieve(query)
 
-    passages = engine.fit(find(standalone))
-    reading = read(standalone, passages, index)
+    best = None
+    for option in options:
+        found = engine.fit(find(option))
+        r = read(option, found, index)
+        if best is None or (not r.refused and (best[2].refused or r.strength > best[2].strength)):
+            best = (option, found, r)
+    standalone, passages, reading = best
+    yield Event("standalone", standalone)
     if not passages or (gate and reading.refused):
         answer = _refusal(q, standalone, engine.name, passages, notices, reading.strength, reading)
         yield Event("token", answer.answer)

@@ -42,6 +42,9 @@ LEXICAL_WEIGHT = 0.6  # sentence support = 0.6 focus coverage + 0.4 meaning (cos
 CONTEXT_WEIGHT = 0.5  # a focus word found in the passage but not the sentence counts half ("he" sentences)
 OTHER_PART_WEIGHT = 0.5  # words of the question's other parts count half for a part's focus
 MIN_COVERAGE = 0.45  # a sentence is about the focus when it covers this share of the focus (IDF-weighted)
+MIN_SEMANTIC = 0.55  # ... or when it is this close in meaning to the question (a paraphrase: "buried" for "laid to rest")
+KIND_PROTOTYPES = {"person": "person", "org": "organisation", "place": "place"}  # what "which X" may be
+KIND_MATCH = 0.35  # X counts as a kind of person/place/... when this close to the kind's word ("officer" ~ "person")
 MIN_FIT = 0.30  # a "what X" candidate must be at least this close in meaning to X
 UNTARGETED_FIT = 0.5  # type fit of a noun phrase when the question names no X ("What killed him?")
 ROLE_FIT = 1.0  # ... and of one in the asked role (subject of the asked verb, "with/by" instrument)
@@ -306,7 +309,9 @@ class _Reader:
                     if sp is None:
                         continue
                     if part.target:
-                        fit = 1.0 if v.head == part.target else float(fits[k])
+                        fit = 1.0 if v.head == part.target or part.target in v.norm.split() else float(fits[k])
+                        if self.kind_fit(part.target):  # "which officer": a person is asked, not a phrase
+                            fit *= 0.5
                     else:
                         fit = UNTARGETED_FIT
                         if part.verb and sp.root.head.lemma_.lower() == part.verb and sp.root.dep_ in ("nsubj", "nsubjpass", "dobj"):
@@ -314,14 +319,16 @@ class _Reader:
                         elif sp.root.dep_ == "pobj" and sp.root.head.lower_ in _INSTRUMENT_PREPS:
                             fit = ROLE_FIT
                     raw.append((v.text, v.norm, "thing", sp.root, fit))
-                # named values of a "what X" part must fit X too
+                # named values of a "what X" part must fit X too: X is a kind
+                # of person, place, ... ("officer"), or close to the name itself
                 if part.target:
                     named = [r for r in raw if r[2] != "thing"]
                     if named:
+                        kinds_fit = self.kind_fit(part.target)
                         sims = self._sims(part.target, [r[0] for r in named])
                         keep = [r for r in raw if r[2] == "thing"]
                         for r, sim in zip(named, sims):
-                            keep.append((r[0], r[1], r[2], r[3], max(float(sim), 0.0)))
+                            keep.append((r[0], r[1], r[2], r[3], max(float(sim), kinds_fit.get(r[2], 0.0))))
                         raw = keep
         out = []
         sup = x.support(i)
@@ -333,6 +340,24 @@ class _Reader:
             closeness = 1.0 / (1.0 + (dv + dn) / (2 * CLOSENESS_SCALE))
             out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness))
         return out
+
+    def kind_fit(self, target: str) -> dict[str, float]:
+        """{kind: 1.0} for the named kinds the noun X of "which X" denotes ("officer" -> person)."""
+        if not hasattr(self, "_kind_fits"):
+            self._kind_fits = {}
+        if target not in self._kind_fits:
+            kinds = list(KIND_PROTOTYPES)
+            sims = self._sims(target, [KIND_PROTOTYPES[k] for k in kinds])
+            best = int(np.argmax(sims)) if len(sims) else 0
+            fits = {}
+            if len(sims) and sims[best] >= KIND_MATCH:
+                fits[kinds[best]] = 1.0
+                if kinds[best] in ("person", "org"):  # officers, chairmen and services: people or bodies
+                    fits.update(person=1.0, org=1.0)
+                if kinds[best] == "place":
+                    fits["org"] = 0.8  # hotels, hospitals and cemeteries are often tagged as organisations
+            self._kind_fits[target] = fits
+        return self._kind_fits[target]
 
     def _pronoun_people(self, x: Scored, doc) -> list[tuple]:
         """A sentence whose subject is "he"/"she": the person it most likely
@@ -350,7 +375,7 @@ class _Reader:
         return []
 
     def read_part(self, i: int, part: Part) -> PartReading:
-        about = [x for x in self.sentences if x.coverage.get(i, 0.0) >= MIN_COVERAGE]
+        about = [x for x in self.sentences if x.coverage.get(i, 0.0) >= MIN_COVERAGE or x.semantic >= MIN_SEMANTIC]
         about.sort(key=lambda x: x.support(i), reverse=True)
         best = about[0] if about else None
         if part.type == "any":
