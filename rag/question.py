@@ -82,6 +82,7 @@ def _content(tokens) -> frozenset[str]:
         _lemma(t) for t in tokens
         if (t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ", "NUM", "ADV") and not t.is_stop and t.is_alpha or t.like_num)
         and t.lower_ not in _WH
+        and not (t.i > 0 and t.doc[t.i - 1].lower_ == "how" and t.lower_ in _HOW)  # "how long": the asked type
     )
 
 

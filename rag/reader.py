@@ -43,6 +43,8 @@ CONTEXT_WEIGHT = 0.5  # a focus word found in the passage but not the sentence c
 OTHER_PART_WEIGHT = 0.5  # words of the question's other parts count half for a part's focus
 MIN_COVERAGE = 0.45  # a sentence is about the focus when it covers this share of the focus (IDF-weighted)
 MIN_SEMANTIC = 0.55  # ... or when it is this close in meaning to the question (a paraphrase: "buried" for "laid to rest")
+MIN_KEY_SHARE = 0.3  # ... and holds at least 30% (IDF-weighted) of the part's own words other than names
+SYNONYM_MIN = 0.6  # a sentence word this close (MiniLM cosine) to a focus word stands for it ("murder" ~ "kill")
 KIND_PROTOTYPES = {"person": "person", "org": "organisation", "place": "place"}  # what "which X" may be
 KIND_MATCH = 0.35  # X counts as a kind of person/place/... when this close to the kind's word ("officer" ~ "person")
 MIN_FIT = 0.30  # a "what X" candidate must be at least this close in meaning to X
@@ -53,9 +55,13 @@ ABSENT_DISTANCE = 4  # distance assumed to a focus word the sentence does not ho
 PRONOUN_FIT = 0.8  # a person reached through "he" counts less than one named in the sentence
 PRONOUN_REACH = 2  # sentences looked back for the person "he" means
 READ_SENTENCES = 14  # sentences parsed at question time, best supported first
+VOTE_SHARE = 0.5  # each further passage stating a value adds half its score: agreement counts, repetition less
 DIFFER_RATIO = 0.6  # a rival value disagrees when its votes reach this share of the winner's
 MAX_SUPPORTING = 2  # supporting sentences quoted after the short answer
 
+# Kinds of which one event has one value: two of them from two sources are a
+# disagreement (two people or two things may both be true at once).
+SINGLE_VALUED = frozenset({"date", "number", "duration", "quantity", "money", "percent", "place"})
 _INSTRUMENT_PREPS = frozenset({"with", "by", "using", "through", "via", "from"})
 
 
@@ -209,7 +215,7 @@ def _score_sentences(q: Question, passages: list[Passage], index, embedder) -> l
         vecs = embed_cached(embedder, [q.text] + [x.sentence.text for x in scored])
         for x, sim in zip(scored, vecs[1:] @ vecs[0]):
             x.semantic = float(sim)
-    return scored
+    return scored, idf
 
 
 def _named(q: Question, v: language.Value) -> bool:
@@ -264,6 +270,8 @@ class _Reader:
         name_words = {w for n in self.q.names for w in n.norm.split()}
         verbs = [t for t in doc if verb and t.lemma_.lower() == verb]
         verb_anchors = verbs or [t for t in doc if t.lemma_.lower() in focus and t.lower_ not in name_words]
+        # a sentence without the asked verb says less about the asked event
+        verb_missing = ABSENT_DISTANCE if verb and not verbs else 0
         name_anchors = [t for t in doc if language.fold(t.text) in name_words]
         source = self.passages[x.passage].source
         raw: list[tuple[str, str, str, object, float]] = []  # value, norm, kind, span root, fit
@@ -272,8 +280,11 @@ class _Reader:
             return doc.char_span(v.start - s.start, v.end - s.start, alignment_mode="expand")
 
         def about_question(v: language.Value) -> bool:
-            """A phrase made of the question's own words ("the killing" for "who killed")."""
+            """A phrase made of the question's own words ("the killing" for "who
+            killed", "individuals" for "which individuals")."""
             words = set(re.findall(r"\w+", v.norm))
+            if words <= {part.target} | set(self.q.lemmas) | {w + "s" for w in self.q.lemmas | {part.target}}:
+                return True
             return any(term_in(t, words) for t in focus) and (v.head in focus or any(term_in(t, {v.head}) for t in focus))
 
         if part.type == "manner":
@@ -335,7 +346,7 @@ class _Reader:
         for value, norm, kind, root, fit in raw:
             if fit < MIN_FIT:
                 continue
-            dv = min((_distance(root, a) for a in verb_anchors), default=ABSENT_DISTANCE)
+            dv = min((_distance(root, a) for a in verb_anchors), default=ABSENT_DISTANCE) + verb_missing
             dn = min((_distance(root, a) for a in name_anchors), default=ABSENT_DISTANCE) if name_words else dv
             closeness = 1.0 / (1.0 + (dv + dn) / (2 * CLOSENESS_SCALE))
             out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness))
@@ -363,7 +374,7 @@ class _Reader:
         """A sentence whose subject is "he"/"she": the person it most likely
         means is the last one named before it in the passage (not one the
         question names), at a discount."""
-        subj = [t for t in doc if t.dep_ in ("nsubj", "nsubjpass") and t.pos_ == "PRON" and t.lower_ in ("he", "she")]
+        subj = [t for t in doc if t.dep_ == "nsubj" and t.pos_ == "PRON" and t.lower_ in ("he", "she")]
         if not subj:
             return []
         before = [s for s in self.passages[x.passage].analysis.sentences if s.end <= x.sentence.start]
@@ -374,13 +385,41 @@ class _Reader:
                 return [(v.text, v.norm, "person", subj[0], PRONOUN_FIT)]
         return []
 
+    def key_share(self, i: int, xs: list[Scored]) -> dict[int, float]:
+        """Share (IDF-weighted) of the part's own non-name focus words each
+        sentence holds, as written or as a near synonym ("murder" for "kill").
+        A sentence that only shares the names ("Wanjiru won" for "When was
+        Wanjiru born?") is not about the asked event."""
+        name_words = {w for n in self.q.names for w in n.norm.split()}
+        keys = {t for t, w in _focus(self.q, i).items() if w == 1.0 and t not in name_words}
+        if not keys:
+            return {id(x): 1.0 for x in xs}
+        idf = self.idf
+        total = sum(idf.get(t, 1.0) for t in keys) or 1.0
+        missing_words = sorted({l for x in xs for l in x.sentence.lemmas if l.isalpha()})
+        near: dict[str, set[str]] = {t: set() for t in keys}
+        if self.embedder is not None and missing_words:
+            vecs = embed_cached(self.embedder, sorted(keys) + missing_words)
+            kv, wv = vecs[: len(keys)], vecs[len(keys):]
+            for t, row in zip(sorted(keys), kv @ wv.T):
+                near[t] = {missing_words[j] for j in np.nonzero(row >= SYNONYM_MIN)[0]}
+        out = {}
+        for x in xs:
+            words = words_of(x.sentence.text)
+            held = sum(idf.get(t, 1.0) for t in keys
+                       if _holds(t, x.sentence.lemmas, words) or near[t] & x.sentence.lemmas)
+            out[id(x)] = held / total
+        return out
+
     def read_part(self, i: int, part: Part) -> PartReading:
         about = [x for x in self.sentences if x.coverage.get(i, 0.0) >= MIN_COVERAGE or x.semantic >= MIN_SEMANTIC]
+        share = self.key_share(i, about)
+        about = [x for x in about if share[id(x)] >= MIN_KEY_SHARE]
         about.sort(key=lambda x: x.support(i), reverse=True)
         best = about[0] if about else None
         if part.type == "any":
             return PartReading(part, [], [], best)
-        top = about[:READ_SENTENCES]
+        top = [x for x in about if not x.sentence.negated][:READ_SENTENCES]  # "do not name" states no value
         self.parse_many(top)
         cands = [c for x in top for c in self.candidates(i, part, x)]
         groups = _vote(cands)
@@ -392,7 +431,8 @@ class _Reader:
 
 
 def _vote(cands: list[Candidate]) -> list[Group]:
-    """Group candidates stating the same value; votes = best score per passage, summed."""
+    """Group candidates stating the same value; votes = the best passage's
+    score plus a share of each other passage's best score."""
     groups: list[Group] = []
     for c in sorted(cands, key=lambda c: -c.score):
         kind = "thing" if c.kind == "thing" else c.kind
@@ -405,7 +445,8 @@ def _vote(cands: list[Candidate]) -> list[Group]:
         per: dict[int, float] = {}
         for c in g.members:
             per[c.passage] = max(per.get(c.passage, 0.0), c.score)
-        g.votes = sum(per.values())
+        scores = sorted(per.values(), reverse=True)
+        g.votes = scores[0] + VOTE_SHARE * sum(scores[1:])
     groups.sort(key=lambda g: -g.votes)
     return groups
 
@@ -416,7 +457,7 @@ def _disagrees(win: Group, rival: Group) -> bool:
     if rival.votes < DIFFER_RATIO * win.votes:
         return False
     a, b = win.members[0].kind, rival.members[0].kind
-    if a != b or a == "thing":
+    if a != b or a not in SINGLE_VALUED:
         return False
     own = set(rival.sources) - set(win.sources)
     return bool(own) and bool(set(win.sources) - set(rival.sources))
@@ -427,8 +468,9 @@ def read(question: str | Question, passages: list[Passage], index=None, embedder
     q = question if isinstance(question, Question) else analyse_question(question)
     if embedder is None and index is not None:
         embedder = index.embedder
-    sentences = _score_sentences(q, passages, index, embedder)
+    sentences, idf = _score_sentences(q, passages, index, embedder)
     r = _Reader(q, passages, sentences, embedder)
+    r.idf = idf
     parts = [r.read_part(i, p) for i, p in enumerate(q.parts)]
     return Reading(q, passages, parts, sentences)
 
@@ -463,15 +505,14 @@ def refusal_text(reading: Reading) -> str:
     return _not_said(reading.question.parts[0])
 
 
-def compose(reading: Reading) -> str:
-    """Short answer with a citation per part, then at most two supporting sentences."""
-    if reading.refused:
-        return REFUSAL
+def _pieces(reading: Reading) -> tuple[str, list[str], list[str]]:
+    """(short answer, what is not said, quoted supporting sentences)."""
     bits, gaps, support = [], [], []
     for p in reading.parts:
         if p.rivals:
             vals = "; ".join(f"{g.value} {_cite(g.passages)}" for g in [p.groups[0], *p.rivals])
-            bits.append(("Sources differ: " if not reading.question.compound else f"Sources differ on {p.part.asked.lower()}: ") + vals)
+            lead = "Sources differ: " if not reading.question.compound else f"Sources differ on {p.part.asked.lower()}: "
+            bits.append(lead + vals)
             support += [p.groups[0].best.sentence] + [g.best.sentence for g in p.rivals]
         elif p.groups:
             bits.append(_say(p))
@@ -480,34 +521,39 @@ def compose(reading: Reading) -> str:
             support.append(p.best)
         else:
             gaps.append(_not_said(p.part))
+    # then the sentences best about each part's focus, to fill the room
+    for k, p in enumerate(reading.parts):
+        if p.best is not None and (p.groups or p.part.type == "any"):
+            support.append(p.best)
     seen: list[Scored] = []
     for x in support:
         if x not in seen:
             seen.append(x)
-    quoted = [f"{_clean(x.sentence.text)} [{x.passage + 1}]" for x in seen[:MAX_SUPPORTING if not reading.disagreement else 3]]
+    limit = MAX_SUPPORTING + (1 if reading.disagreement else 0)  # room for each side of a disagreement
+    quoted = [f"{_clean(x.sentence.text)} [{x.passage + 1}]" for x in seen[:limit]]
     short = ""
     if bits:
         short = ", ".join(bits)
         short = short[0].upper() + short[1:]
         short += "" if short.endswith(".") else "."
-    out = " ".join([short] * bool(short) + gaps + quoted)
-    return out.strip()
+    return short, gaps, quoted
+
+
+def compose(reading: Reading) -> str:
+    """Short answer with a citation per part, then at most two supporting sentences."""
+    if reading.refused:
+        return refusal_text(reading)
+    short, gaps, quoted = _pieces(reading)
+    return " ".join([short] * bool(short) + gaps + quoted).strip()
 
 
 def short_answer(reading: Reading) -> str:
-    """The direct answer alone (the first sentence of `compose`)."""
-    bits = []
-    for p in reading.parts:
-        if p.rivals:
-            bits.append("Sources differ: " + "; ".join(f"{g.value} {_cite(g.passages)}" for g in [p.groups[0], *p.rivals]))
-        elif p.groups:
-            bits.append(_say(p))
-        elif p.answered and p.best:
-            bits.append(f"{_clean(p.best.sentence.text)} [{p.best.passage + 1}]")
-    if not bits:
-        return REFUSAL
-    s = ", ".join(bits)
-    return s[0].upper() + s[1:] + ("" if s.endswith(".") else ".")
+    """The direct answer alone: the typed values, or the best sentence for a
+    question that asks for no type ("Who was Ramón Mercader?")."""
+    if reading.refused:
+        return refusal_text(reading)
+    short, gaps, quoted = _pieces(reading)
+    return short or (quoted[0] if quoted else "")
 
 
 def parts_of(reading: Reading) -> list[dict]:

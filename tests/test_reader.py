@@ -144,7 +144,7 @@ def test_manner_and_thing_answers(other_field):
     a = _ask(other_field, "How did Ramsay identify the new gas?")
     assert not a.refused and "spectroscope" in a.short_answer
     b = _ask(other_field, "What acid did Ramsay treat the mineral with?")
-    assert "sulfuric acid" in b.short_answer
+    assert "sulfuric acid" in b.short_answer.lower()
 
 
 # -- follow-ups ---------------------------------------------------------------------------------
