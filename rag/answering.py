@@ -25,6 +25,7 @@ from .reader import REFUSAL, Reading, parts_of, read, refusal_text, short_answer
 from .retrieval import Passage, search
 
 DISAGREEMENT = "Sources differ:"
+PART_PASSAGES = 2  # best passages of each part's own search added for a question in several parts
 
 
 @dataclass
@@ -175,6 +176,19 @@ def ask_stream(
             best = (option, found, r)
     standalone, passages, reading = best
     yield Event("standalone", standalone)
+    if reading.question.compound and passages:
+        # A question in several parts may need a passage for each: search each part too.
+        names = " ".join(v.text for v in reading.question.names)
+        have = {p.chunk_id for p in passages}
+        extra = []
+        for part in reading.question.parts:
+            for p in engine.fit(find(f"{part.asked} {names}"))[:PART_PASSAGES]:
+                if p.chunk_id not in have:
+                    have.add(p.chunk_id)
+                    extra.append(p)
+        if extra:
+            passages = passages + extra
+            reading = read(standalone, passages, index)
     if not passages or (gate and reading.refused):
         answer = _refusal(q, standalone, engine.name, passages, notices, reading.strength, reading)
         yield Event("token", answer.answer)

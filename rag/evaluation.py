@@ -306,7 +306,8 @@ def run_eval(
 
             def retrieve(query: str, cfg=cfg, seen=seen) -> list[Passage]:
                 ranked = cfg.retrieve(query, 10)
-                seen[:] = ranked
+                if not seen:  # the question's own search (later ones: other readings, parts)
+                    seen[:] = ranked
                 return ranked[: cfg.answer_k]
 
             t = time.perf_counter()

@@ -48,10 +48,14 @@ SYNONYM_MIN = 0.6  # a sentence word this close (MiniLM cosine) to a focus word 
 KIND_PROTOTYPES = {"person": "person", "org": "organisation", "place": "place"}  # what "which X" may be
 KIND_MATCH = 0.35  # X counts as a kind of person/place/... when this close to the kind's word ("officer" ~ "person")
 MIN_FIT = 0.30  # a "what X" candidate must be at least this close in meaning to X
+PREP_FIT = 0.8  # type fit of a phrase introduced by the preposition the question asks with
+FIT_SHARPNESS = 2  # a "what X" phrase's fit is squared: the phrase closest to X should clearly win
 UNTARGETED_FIT = 0.5  # type fit of a noun phrase when the question names no X ("What killed him?")
 ROLE_FIT = 1.0  # ... and of one in the asked role (subject of the asked verb, "with/by" instrument)
+INSTRUMENT_FIT = 0.7  # ... and of a "with/by" instrument of another verb ("poisoned with polonium-210")
 CLOSENESS_SCALE = 3.0  # closeness = 1 / (1 + dependency distance / scale)
 ABSENT_DISTANCE = 4  # distance assumed to a focus word the sentence does not hold ("he")
+NAME_ABSENT_DISTANCE = 8  # ... and to the question's names when the sentence names none of them
 PRONOUN_FIT = 0.8  # a person reached through "he" counts less than one named in the sentence
 PRONOUN_REACH = 2  # sentences looked back for the person "he" means
 READ_SENTENCES = 14  # sentences parsed at question time, best supported first
@@ -244,6 +248,7 @@ class _Reader:
         self.sentences = sentences
         self.embedder = embedder
         self._docs: dict[int, object] = {}
+        self.near: dict[str, set[str]] = {}  # focus word -> sentence words standing for it (key_share)
 
     def doc(self, x: Scored):
         key = id(x)
@@ -268,7 +273,8 @@ class _Reader:
         verb = part.verb or next((p.verb for p in self.q.parts if p.verb), "")
         focus = set(_focus(self.q, i))
         name_words = {w for n in self.q.names for w in n.norm.split()}
-        verbs = [t for t in doc if verb and t.lemma_.lower() == verb]
+        verb_forms = {verb} | self.near.get(verb, set()) if verb else set()
+        verbs = [t for t in doc if t.lemma_.lower() in verb_forms and t.pos_ in ("VERB", "NOUN")]
         verb_anchors = verbs or [t for t in doc if t.lemma_.lower() in focus and t.lower_ not in name_words]
         # a sentence without the asked verb says less about the asked event
         verb_missing = ABSENT_DISTANCE if verb and not verbs else 0
@@ -285,6 +291,8 @@ class _Reader:
             words = set(re.findall(r"\w+", v.norm))
             if words <= {part.target} | set(self.q.lemmas) | {w + "s" for w in self.q.lemmas | {part.target}}:
                 return True
+            if any(v.head in self.near.get(t, ()) for t in focus):
+                return True  # "the murder" for "who killed"
             return any(term_in(t, words) for t in focus) and (v.head in focus or any(term_in(t, {v.head}) for t in focus))
 
         if part.type == "manner":
@@ -299,7 +307,8 @@ class _Reader:
                             end = max(w.i for w in c.subtree)
                     text = doc[t.i : end + 1].text.strip()
                     if text and len(text.split()) <= 8:
-                        raw.append((text, language.fold(doc[obj.left_edge.i : obj.i + 1].text), "thing", obj, ROLE_FIT))
+                        fit = ROLE_FIT if t.head.lemma_.lower() in verb_forms else INSTRUMENT_FIT
+                        raw.append((text, language.fold(doc[obj.left_edge.i : obj.i + 1].text), "thing", obj, fit))
         elif part.type == "any":
             return []
         else:
@@ -314,7 +323,10 @@ class _Reader:
                 raw += self._pronoun_people(x, doc)
             if part.type == "thing":
                 phrases = [v for v in s.phrases if not _named(self.q, v) and not about_question(v)]
-                fits = self._sims(part.target, [v.text for v in phrases]) if part.target else None
+                fits = None
+                if part.target:  # the phrase or its head noun, whichever is closer to X ("axe" ~ "weapon")
+                    fits = np.maximum(self._sims(part.target, [v.text for v in phrases]),
+                                      self._sims(part.target, [v.head for v in phrases]))
                 for k, v in enumerate(phrases):
                     sp = span_of(v)
                     if sp is None:
@@ -328,8 +340,19 @@ class _Reader:
                         if part.verb and sp.root.head.lemma_.lower() == part.verb and sp.root.dep_ in ("nsubj", "nsubjpass", "dobj"):
                             fit = ROLE_FIT
                         elif sp.root.dep_ == "pobj" and sp.root.head.lower_ in _INSTRUMENT_PREPS:
-                            fit = ROLE_FIT
-                    raw.append((v.text, v.norm, "thing", sp.root, fit))
+                            fit = ROLE_FIT if sp.root.head.head.lemma_.lower() in verb_forms else INSTRUMENT_FIT
+                    det = doc[sp.start - 1] if sp.start > 0 and doc[sp.start - 1].pos_ == "DET" and part.prep else None
+                    raw.append((f"{det.text} {v.text}" if det is not None else v.text, v.norm, "thing", sp.root, fit))
+                # single nouns inside a phrase ("ricin" in "a ricin-tipped umbrella")
+                if part.target:
+                    heads = {v.head for v in phrases}
+                    nouns = [t for t in doc if (t.pos_ == "NOUN" or t.pos_ == "PROPN" and not t.ent_type_)
+                             and t.lemma_.lower() not in heads and t.is_alpha and t.lemma_.lower() != part.target
+                             and not any(term_in(f, {t.lemma_.lower()}) for f in focus)
+                             and not any(t.lemma_.lower() in self.near.get(f, ()) for f in focus)]
+                    sims = self._sims(part.target, [t.text for t in nouns])
+                    for t, sim in zip(nouns, sims):
+                        raw.append((t.text, t.lemma_.lower(), "thing", t, float(sim) * (0.5 if self.kind_fit(part.target) else 1.0)))
                 # named values of a "what X" part must fit X too: X is a kind
                 # of person, place, ... ("officer"), or close to the name itself
                 if part.target:
@@ -346,8 +369,14 @@ class _Reader:
         for value, norm, kind, root, fit in raw:
             if fit < MIN_FIT:
                 continue
+            if root.dep_ == "appos" and root.head in name_anchors:
+                continue  # "Litvinenko, a KGB officer": says who the named one is, not what was asked
+            if part.prep and root.dep_ == "pobj" and root.head.lower_ == part.prep:
+                fit = max(fit, PREP_FIT)  # "with what weapon" -> "... with a mountaineer's ice axe"
+            if part.target and kind == "thing":
+                fit = fit ** FIT_SHARPNESS
             dv = min((_distance(root, a) for a in verb_anchors), default=ABSENT_DISTANCE) + verb_missing
-            dn = min((_distance(root, a) for a in name_anchors), default=ABSENT_DISTANCE) if name_words else dv
+            dn = min((_distance(root, a) for a in name_anchors), default=NAME_ABSENT_DISTANCE) if name_words else dv
             closeness = 1.0 / (1.0 + (dv + dn) / (2 * CLOSENESS_SCALE))
             out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness))
         return out
@@ -403,11 +432,20 @@ class _Reader:
             kv, wv = vecs[: len(keys)], vecs[len(keys):]
             for t, row in zip(sorted(keys), kv @ wv.T):
                 near[t] = {missing_words[j] for j in np.nonzero(row >= SYNONYM_MIN)[0]}
+        for t, ws in near.items():
+            self.near.setdefault(t, set()).update(ws)
         out = {}
+        context: dict[int, frozenset[str]] = {}
         for x in xs:
+            if x.passage not in context:
+                context[x.passage] = frozenset().union(*(s.lemmas for s in self.passages[x.passage].analysis.sentences))
             words = words_of(x.sentence.text)
-            held = sum(idf.get(t, 1.0) for t in keys
-                       if _holds(t, x.sentence.lemmas, words) or near[t] & x.sentence.lemmas)
+            held = 0.0
+            for t in keys:
+                if _holds(t, x.sentence.lemmas, words) or near[t] & x.sentence.lemmas:
+                    held += idf.get(t, 1.0)
+                elif t in context[x.passage] or near[t] & context[x.passage]:
+                    held += CONTEXT_WEIGHT * idf.get(t, 1.0)  # said elsewhere in the passage ("he struck him")
             out[id(x)] = held / total
         return out
 
