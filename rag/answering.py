@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 from .citations import CitationStream, check_support, cited_numbers, split_sentences, strip_marks
 from .config import Settings
-from .conversation import clean_question, names_in, readings, validate_history
+from .conversation import clean_question, readings, validate_history
 from .engines import Engine, ExtractiveEngine, make_engine
 from .errors import RagError
 from .index import Index
@@ -154,7 +154,7 @@ def ask_stream(
             options = readings(q, history)
     standalone = options[0]
 
-    if not query_terms(strip_marks(standalone)) and not names_in(standalone):
+    if not query_terms(strip_marks(standalone)):
         yield Event("standalone", standalone)
         notices.append("The question has no words to search for (a citation marker alone is not a question).")
         answer = _refusal(q, standalone, engine.name, [], notices, 0.0)

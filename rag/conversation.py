@@ -67,52 +67,9 @@ def clean_question(question: str) -> tuple[str, list[str]]:
     return text, notices
 
 
-_PRONOUNS = re.compile(
-    r"\b(he|she|him|his|her|hers|they|them|their|it|its|this|that|these|those|there|then|the same)\b", re.I
-)
-_NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:de|del|von|van|al|bin)?\s*[A-Z][\w'’-]+)*")
-_NOT_NAMES = {
-    "The", "A", "An", "In", "On", "At", "He", "She", "It", "They", "His", "Her", "Their", "This", "That",
-    "Who", "What", "When", "Where", "Why", "How", "Which", "Was", "Were", "Did", "Does", "Is", "And", "But",
-    "After", "Before", "Sources", "Source", "According", "Yes", "No", "There", "I", "We", "You",
-}
-
-
-def names_in(text: str) -> list[str]:
-    """Capitalised names in `text`, in order, without sentence-initial function words."""
-    found: list[str] = []
-    for m in _NAME.finditer(strip_marks(text)):
-        words = [w for w in m.group(0).split() if w not in _NOT_NAMES]
-        name = " ".join(words)
-        if name and name not in found and not name.isdigit():
-            found.append(name)
-    return found
-
-
-def needs_context(question: str) -> bool:
-    """A follow-up leans on earlier turns when it has a pronoun or no name of its own."""
-    return bool(_PRONOUNS.search(question)) or not names_in(question)
-
-
 def carry_entities(question: str, history: list[dict], limit: int = 4) -> str:
     """A standalone query for a follow-up without a model: its likeliest reading."""
     return readings(question, history)[0]
-
-
-def _carry_bag(question: str, history: list[dict], limit: int = 4) -> str:
-    """(old) The question plus the names of the last turns."""
-    if not history or not needs_context(question):
-        return question
-    own = set(names_in(question))
-    carried: list[str] = []
-    # Most recent turns first: the last answer, then the question it answered.
-    for message in reversed(history[-4:]):
-        for name in names_in(message["content"]):
-            if name not in own and name not in carried:
-                carried.append(name)
-    if not carried:
-        return question
-    return f"{question} ({'; '.join(carried[:limit])})"
 
 
 # -- offline follow-up resolution ---------------------------------------------------
@@ -136,12 +93,15 @@ def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
     message names (the most recent message first), then the others."""
     from . import language
 
-    texts = [strip_marks(m["content"]) for m in history[-HISTORY_TURNS:]]
+    turns = history[-HISTORY_TURNS:]
+    texts = [strip_marks(m["content"]) for m in turns]
     per_message = []
-    for analysis in reversed(language.analyse_many(texts)):
+    for m, analysis in reversed(list(zip(turns, language.analyse_many(texts)))):
         values = [v for s in analysis.sentences for v in s.values]
         got = [v for v in values if v.kind in kinds]
-        if not got and "person" in kinds:  # the small model sometimes tags a person as an org or a place
+        if not got and "person" in kinds and m["role"] == "user":
+            # a question about someone ("Who was Natalia Sedova?") whose name
+            # the small model tagged as an organisation or a place
             got = [v for v in values if v.kind in language.NAME_KINDS and v.kind != "group"]
         per_message.append(got)
     ordered = [vs[0] for vs in per_message if vs] + [v for vs in per_message for v in vs[1:]]

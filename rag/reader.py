@@ -314,7 +314,7 @@ class _Reader:
         else:
             kinds = part.kinds if part.target or part.type != "thing" else ("thing",)
             for v in s.values:
-                if v.kind in kinds and not _named(self.q, v):
+                if v.kind in kinds and not _named(self.q, v) and not (v.kind == "number" and ":" in v.text):  # "21:21" is a time
                     sp = span_of(v)
                     if sp is None:
                         continue
