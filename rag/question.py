@@ -21,7 +21,7 @@ KINDS = {
     "person": ("person", "org"),
     "date": ("date",),
     "place": ("place", "org"),
-    "number": ("number", "quantity", "money", "percent", "ordinal"),
+    "number": ("number", "quantity", "money", "percent"),
     "duration": ("duration", "number"),
     "quantity": ("quantity", "number"),
     "thing": ("thing", "name", "org", "place", "person"),

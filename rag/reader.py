@@ -66,6 +66,7 @@ MAX_SUPPORTING = 2  # supporting sentences quoted after the short answer
 # Kinds of which one event has one value: two of them from two sources are a
 # disagreement (two people or two things may both be true at once).
 SINGLE_VALUED = frozenset({"date", "number", "duration", "quantity", "money", "percent", "place"})
+_PERSONAL = frozenset({"he", "she", "him", "her", "his", "they", "them", "their", "it", "its"})
 _INSTRUMENT_PREPS = frozenset({"with", "by", "using", "through", "via", "from"})
 
 
@@ -248,6 +249,7 @@ class _Reader:
         self.sentences = sentences
         self.embedder = embedder
         self._docs: dict[int, object] = {}
+        self._context: dict[int, frozenset[str]] = {}
         self.near: dict[str, set[str]] = {}  # focus word -> sentence words standing for it (key_share)
 
     def doc(self, x: Scored):
@@ -279,6 +281,9 @@ class _Reader:
         # a sentence without the asked verb says less about the asked event
         verb_missing = ABSENT_DISTANCE if verb and not verbs else 0
         name_anchors = [t for t in doc if language.fold(t.text) in name_words]
+        if not name_anchors and name_words & self.context_words(x.passage):
+            # "He defected in 1969" in a passage about the one the question names
+            name_anchors = [t for t in doc if t.pos_ == "PRON" and t.lower_ in _PERSONAL]
         source = self.passages[x.passage].source
         raw: list[tuple[str, str, str, object, float]] = []  # value, norm, kind, span root, fit
 
@@ -380,6 +385,12 @@ class _Reader:
             closeness = 1.0 / (1.0 + (dv + dn) / (2 * CLOSENESS_SCALE))
             out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness))
         return out
+
+    def context_words(self, passage: int) -> frozenset[str]:
+        if passage not in self._context:
+            p = self.passages[passage]
+            self._context[passage] = frozenset(language.fold(w) for w in re.findall(r"\w+", f"{p.title} {p.text}"))
+        return self._context[passage]
 
     def kind_fit(self, target: str) -> dict[str, float]:
         """{kind: 1.0} for the named kinds the noun X of "which X" denotes ("officer" -> person)."""
