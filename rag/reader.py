@@ -59,8 +59,12 @@ NAME_ABSENT_DISTANCE = 8  # ... and to the question's names when the sentence na
 PRONOUN_FIT = 0.8  # a person reached through "he" counts less than one named in the sentence
 PRONOUN_REACH = 2  # sentences looked back for the person "he" means
 READ_SENTENCES = 14  # sentences parsed at question time, best supported first
+PRECISION_SHARE = 0.5  # a more precise date replaces the best one's wording when it scores at least half as well
 VOTE_SHARE = 0.5  # each further passage stating a value adds half its score: agreement counts, repetition less
-DIFFER_RATIO = 0.6  # a rival value disagrees when its votes reach this share of the winner's
+DIFFER_RATIO = 0.6  # a rival value disagrees when its best sentence scores this share of the winner's
+DEFINITION_BONUS = 0.5  # "Who was X?": a sentence "X was ..." counts half again
+DUPLICATE_OVERLAP = 0.8  # two sentences sharing this share of their words say the same thing once
+MAX_WORDS = 45  # a further supporting sentence is quoted only while the answer stays within this (the product's length target)
 MAX_SUPPORTING = 2  # supporting sentences quoted after the short answer
 
 # Kinds of which one event has one value: two of them from two sources are a
@@ -108,9 +112,10 @@ class Group:
     @property
     def value(self) -> str:
         """The most complete form: the most precise date, the longest name."""
-        top = self.members[0]
-        if top.kind == "date":
-            return max(self.members, key=lambda c: (language.date_precision(c.norm), c.score)).value
+        top = self.best
+        if top.kind == "date":  # the most precise form among the well-supported members
+            strong = [c for c in self.members if c.score >= PRECISION_SHARE * top.score]
+            return max(strong, key=lambda c: (language.date_precision(c.norm), c.score)).value
         if top.kind in language.NAME_KINDS:
             return max(self.members, key=lambda c: (len(c.norm), c.score)).value
         return self.best.value
@@ -134,6 +139,7 @@ class PartReading:
     groups: list[Group]  # best first; the first is the answer, others agreeing are folded in
     rivals: list[Group]  # values that disagree with the answer (from other sources)
     best: Scored | None  # the best sentence about the part's focus (for "any" parts)
+    about: list[Scored] = field(default_factory=list)  # the sentences about the focus, best first
 
     @property
     def answered(self) -> bool:
@@ -276,7 +282,7 @@ class _Reader:
         focus = set(_focus(self.q, i))
         name_words = {w for n in self.q.names for w in n.norm.split()}
         verb_forms = {verb} | self.near.get(verb, set()) if verb else set()
-        verbs = [t for t in doc if t.lemma_.lower() in verb_forms and t.pos_ in ("VERB", "NOUN")]
+        verbs = [t for t in doc if t.lemma_.lower() == verb or t.lemma_.lower() in verb_forms and _eventive(t)]
         verb_anchors = verbs or [t for t in doc if t.lemma_.lower() in focus and t.lower_ not in name_words]
         # a sentence without the asked verb says less about the asked event
         verb_missing = ABSENT_DISTANCE if verb and not verbs else 0
@@ -376,6 +382,8 @@ class _Reader:
                 continue
             if root.dep_ == "appos" and root.head in name_anchors:
                 continue  # "Litvinenko, a KGB officer": says who the named one is, not what was asked
+            if part.role and _wrong_role(root, part.role, verbs):
+                continue  # "the killings of Reiss" names a victim, not the killer asked for
             if part.prep and root.dep_ == "pobj" and root.head.lower_ == part.prep:
                 fit = max(fit, PREP_FIT)  # "with what weapon" -> "... with a mountaineer's ice axe"
             if part.target and kind == "thing":
@@ -467,7 +475,16 @@ class _Reader:
         about.sort(key=lambda x: x.support(i), reverse=True)
         best = about[0] if about else None
         if part.type == "any":
-            return PartReading(part, [], [], best)
+            if not part.verb and self.q.names:  # "Who was X?": sentences saying what X is come first
+                def defines(x: Scored) -> bool:
+                    return any(r.verb == "be" and any(language.same_value(a, n.norm, "person") for a in r.agents for n in self.q.names)
+                               for r in x.sentence.roles)
+                about.sort(key=lambda x: x.support(i) * (1 + DEFINITION_BONUS * defines(x)), reverse=True)
+            distinct: list[Scored] = []
+            for x in about:
+                if not any(_overlap(x.sentence.lemmas, y.sentence.lemmas) >= DUPLICATE_OVERLAP for y in distinct):
+                    distinct.append(x)
+            return PartReading(part, [], [], distinct[0] if distinct else None, distinct[:MAX_SUPPORTING])
         top = [x for x in about if not x.sentence.negated][:READ_SENTENCES]  # "do not name" states no value
         self.parse_many(top)
         cands = [c for x in top for c in self.candidates(i, part, x)]
@@ -479,13 +496,47 @@ class _Reader:
         return PartReading(part, [win], rivals[:2], best)
 
 
+def _eventive(t) -> bool:
+    """A near synonym stands for the asked verb when it is a noun ("the
+    murder") or a verb with an object or a passive ("shot him", "was
+    poisoned"), not an intransitive one ("he died")."""
+    if t.pos_ == "NOUN":
+        return True
+    return t.pos_ == "VERB" and any(c.dep_ in ("dobj", "nsubjpass", "agent", "auxpass") for c in t.children)
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / max(min(len(a), len(b)), 1)
+
+
+def _wrong_role(root, role: str, verbs: list) -> bool:
+    """Does the candidate stand in the other role of the asked verb than the
+    one asked (a patient when the agent is asked, or the reverse)?"""
+    while root.dep_ == "conj":  # "Reiss, Sedov and Klement": the first conjunct's role
+        root = root.head
+    head = root.head
+    if head not in verbs:
+        if root.dep_ == "pobj" and head.head in verbs:
+            if head.lower_ == "of" and head.head.pos_ == "NOUN":  # "the killing of X"
+                return role == "agent"
+            if head.lower_ == "by" and head.dep_ == "agent":
+                return role == "patient"
+        return False
+    if root.dep_ in ("dobj", "nsubjpass"):
+        return role == "agent"
+    if root.dep_ == "nsubj":
+        return role == "patient"
+    return False
+
+
 def _vote(cands: list[Candidate]) -> list[Group]:
     """Group candidates stating the same value; votes = the best passage's
     score plus a share of each other passage's best score."""
     groups: list[Group] = []
     for c in sorted(cands, key=lambda c: -c.score):
         kind = "thing" if c.kind == "thing" else c.kind
-        g = next((g for g in groups if g.members[0].kind == c.kind and language.same_value(g.members[0].norm, c.norm, kind)), None)
+        g = next((g for g in groups if g.members[0].kind == c.kind
+                  and all(language.same_value(m.norm, c.norm, kind) for m in g.members)), None)
         if g is None:
             groups.append(Group([c]))
         else:
@@ -503,7 +554,7 @@ def _vote(cands: list[Candidate]) -> list[Group]:
 def _disagrees(win: Group, rival: Group) -> bool:
     """A rival value disagrees when it is well supported, of a comparable
     kind, and stated by a source that does not state the winner."""
-    if rival.votes < DIFFER_RATIO * win.votes:
+    if rival.best.score < DIFFER_RATIO * win.best.score:
         return False
     a, b = win.members[0].kind, rival.members[0].kind
     if a != b or a not in SINGLE_VALUED:
@@ -567,7 +618,7 @@ def _pieces(reading: Reading) -> tuple[str, list[str], list[str]]:
             bits.append(_say(p))
             support.append(p.groups[0].best.sentence)
         elif p.answered and p.best:
-            support.append(p.best)
+            support += p.about or [p.best]
         else:
             gaps.append(_not_said(p.part))
     # then the sentences best about each part's focus, to fill the room
@@ -579,12 +630,19 @@ def _pieces(reading: Reading) -> tuple[str, list[str], list[str]]:
         if x not in seen:
             seen.append(x)
     limit = MAX_SUPPORTING + (1 if reading.disagreement else 0)  # room for each side of a disagreement
-    quoted = [f"{_clean(x.sentence.text)} [{x.passage + 1}]" for x in seen[:limit]]
     short = ""
     if bits:
         short = ", ".join(bits)
         short = short[0].upper() + short[1:]
         short += "" if short.endswith(".") else "."
+    quoted: list[str] = []
+    words = len(short.split()) + sum(len(g.split()) for g in gaps)
+    for x in seen[:limit]:
+        q = f"{_clean(x.sentence.text)} [{x.passage + 1}]"
+        if quoted and words + len(q.split()) > MAX_WORDS and not reading.disagreement:
+            break
+        quoted.append(q)
+        words += len(q.split())
     return short, gaps, quoted
 
 
