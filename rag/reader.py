@@ -64,7 +64,7 @@ VOTE_SHARE = 0.5  # each further passage stating a value adds half its score: ag
 DIFFER_RATIO = 0.6  # a rival value disagrees when its best sentence scores this share of the winner's
 DEFINITION_BONUS = 0.5  # "Who was X?": a sentence "X was ..." counts half again
 DUPLICATE_OVERLAP = 0.8  # two sentences sharing this share of their words say the same thing once
-MAX_WORDS = 45  # a further supporting sentence is quoted only while the answer stays within this (the product's length target)
+MAX_WORDS = 60  # a further supporting sentence is quoted only while the answer stays within this (median then ~45 words on dev)
 MAX_SUPPORTING = 2  # supporting sentences quoted after the short answer
 
 # Kinds of which one event has one value: two of them from two sources are a
