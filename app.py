@@ -133,6 +133,19 @@ def rate(turn: dict, key: str, settings: Settings) -> None:
 # ---------------------------------------------------------------- rendering
 
 
+_HEADING = re.compile(r"\A[ \t]*(#{1,6})[ \t]+([^\n]+)\n*")
+
+
+def with_heading(text: str, quote: str = "", start: int = 0) -> None:
+    """A passage whose first line is a Markdown heading ("## What followed"):
+    the heading rendered as a heading (escaped), the rest as text."""
+    m = _HEADING.match(text)
+    if m:
+        st.markdown("##### " + safe(m.group(2).strip()))
+        text, start = text[m.end():], start - m.end()
+    st.markdown(highlighted(text, quote, start) if quote else safe(text))
+
+
 def citation_card(c: Citation, works: list[dict[str, str]] = ()) -> None:
     """One citation: the passage with its quote marked, the file, and the works the file names."""
     label = f"[{c.n}] " + byline(c.title, c.author, c.date, c.location)
@@ -141,7 +154,7 @@ def citation_card(c: Citation, works: list[dict[str, str]] = ()) -> None:
     with st.expander(label):
         if not c.supported:
             st.warning(UNSUPPORTED_MARK)
-        st.markdown(highlighted(c.text, c.quote, c.quote_start))
+        with_heading(c.text, c.quote, c.quote_start)
         source_line(c.source, c.url)
         if works:
             st.caption("Sources of this brief:\n" + "\n".join(f"- {work_line(w)}" for w in works))
@@ -158,7 +171,7 @@ def work_line(w: dict[str, str]) -> str:
 def passage_card(p: Passage) -> None:
     m = p.metadata
     with st.expander("Closest source: " + byline(p.title, str(m.get("author", "")), str(m.get("date", "")), p.location)):
-        st.markdown(safe(p.text))
+        with_heading(p.text)
         source_line(p.source, str(m.get("url", "")))
 
 
@@ -170,6 +183,25 @@ def source_line(path: str, url: str) -> None:
         else:
             line += f" · {safe(url)}"
     st.caption(line)
+
+
+def answer_text(answer: Answer) -> None:
+    """The short answer first and prominent, then the supporting sentences."""
+    short = answer.short_answer.strip()
+    if short and answer.answer.startswith(short) and not answer.refused:
+        st.markdown("#### " + safe(short))
+        rest = answer.answer[len(short):].strip()
+        if rest:
+            st.markdown(safe(rest))
+    else:
+        st.markdown(safe(answer.answer))
+    if answer.disagreement:
+        differing = [p for p in answer.parts if len(p.get("values", [])) > 1]
+        if differing:
+            st.caption("What each source says")
+            st.table([{"asked": p["asked"], "value": v["value"], "source": s,
+                       "citation": " ".join(f"[{n}]" for n in v["citations"])}
+                      for p in differing for v in p["values"] for s in v["sources"]])
 
 
 def answer_body(answer: Answer) -> None:
@@ -192,7 +224,7 @@ def show_turn(turn: dict, settings: Settings) -> None:
     with st.chat_message("user"):
         st.markdown(safe(turn["question"]))
     with st.chat_message("assistant"):
-        st.markdown(safe(turn["answer"].answer))
+        answer_text(turn["answer"])
         answer_body(turn["answer"])
         key = f"rating-{turn['id']}"
         st.feedback("thumbs", key=key, on_change=rate, args=(turn, key, settings))

@@ -16,14 +16,17 @@ from dataclasses import asdict, dataclass, field
 
 from .citations import CitationStream, check_support, cited_numbers, split_sentences, strip_marks
 from .config import Settings
-from .conversation import clean_question, names_in, validate_history
+from .conversation import clean_question, readings, validate_history
 from .embeddings import scoring_embedder
 from .engines import Engine, ExtractiveEngine, PromptError, make_engine
 from .errors import RagError
-from .extractive import DISAGREEMENT, REFUSAL, Evidence
 from .index import Index
 from .keyword import query_terms
+from .reader import REFUSAL, Reading, parts_of, read, refusal_text, short_answer
 from .retrieval import Passage, search
+
+DISAGREEMENT = "Sources differ:"
+PART_PASSAGES = 2  # best passages of each part's own search added for a question in several parts
 
 
 @dataclass
@@ -56,6 +59,8 @@ class Answer:
     unsupported: list[str] = field(default_factory=list)  # sentences no cited passage supports
     disagreement: bool = False
     evidence: float = 0.0
+    short_answer: str = ""  # the direct answer alone, cited ("Ramón Mercader [1], with an ice axe [1].")
+    parts: list[dict] = field(default_factory=list)  # [{"asked", "type", "values": [{"value", "citations", "sources"}]}]
 
     def to_dict(self) -> dict:
         """The stable JSON contract of `rag ask --json`."""
@@ -76,6 +81,8 @@ class Answer:
             "unsupported": self.unsupported,
             "disagreement": self.disagreement,
             "evidence": round(self.evidence, 4),
+            "short_answer": self.short_answer,
+            "parts": self.parts,
         }
 
 
@@ -93,16 +100,19 @@ class Event:
     answer: Answer | None = None
 
 
-def _refusal(question: str, standalone: str, engine: str, passages: list[Passage], notices, evidence) -> Answer:
-    """'The sources do not say', naming the closest sources (one passage each)."""
+def _refusal(question: str, standalone: str, engine: str, passages: list[Passage], notices, evidence,
+             reading: Reading | None = None) -> Answer:
+    """'The sources do not say who ...', naming the closest sources (one passage each)."""
     closest: dict[str, Passage] = {}
     for p in passages:
         closest.setdefault(p.source, p)
     shown = list(closest.values())[:3]
-    text = REFUSAL
+    text = refusal_text(reading) if reading else REFUSAL
     if shown:
         text += " The closest sources are: " + "; ".join(p.title for p in shown) + "."
-    return Answer(question, standalone, text, True, engine, contexts=shown, notices=notices, evidence=evidence)
+    parts = [{"asked": p.part.asked, "type": p.part.type, "values": []} for p in reading.parts] if reading else []
+    return Answer(question, standalone, text, True, engine, contexts=shown, notices=notices, evidence=evidence,
+                  short_answer=text.split(" The closest sources")[0], parts=parts)
 
 
 def ask_stream(
@@ -129,31 +139,61 @@ def ask_stream(
     history = validate_history(history)
     engine = engine or make_engine(settings)
 
-    try:
-        standalone = engine.condense(q, history) if rewrite else q
-    except PromptError:
-        raise  # a broken prompt file is the user's to fix, not a model failure
-    except Exception as e:  # the model is unreachable: rewrite without it
-        notices.append(f"The {engine.name} model could not rewrite the follow-up ({_reason(e)}); names from the conversation were carried over instead.")
-        standalone = ExtractiveEngine().condense(q, history)
-    yield Event("standalone", standalone)
+    # Offline, a follow-up may have several readings ("he" = the victim or
+    # the killer): each is tried and the one the sources answer with the
+    # stronger typed evidence is kept.
+    options = [q]
+    if rewrite and history:
+        if engine.generative:
+            try:
+                options = [engine.condense(q, history)]
+            except PromptError:
+                raise  # a broken prompt file is the user's to fix, not a model failure
+            except Exception as e:  # the model is unreachable: rewrite without it
+                notices.append(f"The {engine.name} model could not rewrite the follow-up ({_reason(e)}); "
+                               "it was resolved against the conversation without the model instead.")
+                options = readings(q, history)
+        else:
+            options = readings(q, history)
+    standalone = options[0]
 
-    if not query_terms(strip_marks(standalone)) and not names_in(standalone):
+    if not query_terms(strip_marks(standalone)):
+        yield Event("standalone", standalone)
         notices.append("The question has no words to search for (a citation marker alone is not a question).")
         answer = _refusal(q, standalone, engine.name, [], notices, 0.0)
         yield Event("token", answer.answer)
         yield Event("done", answer=answer)
         return
 
-    if retrieve is None:
-        passages = search(index, standalone, k=settings.k, source=source,
+    def find(query: str) -> list[Passage]:
+        if retrieve is None:
+            return search(index, query, k=settings.k, source=source,
                           candidates=settings.candidates, max_per_source=settings.max_per_source)
-    else:
-        passages = retrieve(standalone)
-    passages = engine.fit(passages)
-    evidence = Evidence(standalone, passages, index, scoring_embedder(index))
-    if not passages or (gate and evidence.strength < settings.min_evidence):
-        answer = _refusal(q, standalone, engine.name, passages, notices, evidence.strength)
+        return retrieve(query)
+
+    best = None
+    for option in options:
+        found = engine.fit(find(option))
+        r = read(option, found, index, scoring_embedder(index))
+        if best is None or (not r.refused and (best[2].refused or r.strength > best[2].strength)):
+            best = (option, found, r)
+    standalone, passages, reading = best
+    yield Event("standalone", standalone)
+    if reading.question.compound and passages:
+        # A question in several parts may need a passage for each: search each part too.
+        names = " ".join(v.text for v in reading.question.names)
+        have = {p.chunk_id for p in passages}
+        extra = []
+        for part in reading.question.parts:
+            for p in engine.fit(find(f"{part.asked} {names}"))[:PART_PASSAGES]:
+                if p.chunk_id not in have:
+                    have.add(p.chunk_id)
+                    extra.append(p)
+        if extra:
+            passages = passages + extra
+            reading = read(standalone, passages, index, scoring_embedder(index))
+    if not passages or (gate and reading.refused):
+        answer = _refusal(q, standalone, engine.name, passages, notices, reading.strength, reading)
         yield Event("token", answer.answer)
         yield Event("done", answer=answer)
         return
@@ -163,7 +203,7 @@ def ask_stream(
     parser = CitationStream(ids)
     parts: list[str] = []
     try:
-        for shown in _display(engine.stream(standalone, passages, evidence), parser):
+        for shown in _display(engine.stream(standalone, passages, reading), parser):
             parts.append(shown)
             yield Event("token", shown)
         if not "".join(parts).strip():
@@ -176,19 +216,35 @@ def ask_stream(
         yield Event("reset", notices[-1])
         parser = CitationStream(ids)
         parts = []
-        for shown in _display(ExtractiveEngine().stream(standalone, passages, evidence), parser):
+        for shown in _display(ExtractiveEngine().stream(standalone, passages, reading), parser):
             parts.append(shown)
             yield Event("token", shown)
 
     text = "".join(parts).strip()
-    if text.startswith(REFUSAL.rstrip(".")):
-        answer = _refusal(q, standalone, used, passages, notices, evidence.strength)
-        yield Event("done", answer=answer)
-        return
-    answer = Answer(q, standalone, text, False, used, contexts=passages, notices=notices,
-                    evidence=evidence.strength, disagreement=DISAGREEMENT.lower().rstrip(":") in text.lower())
+    renumber = {old: new for new, old in enumerate(parser.order, 1)}
+    answer = Answer(q, standalone, text, reading.refused, used, contexts=passages, notices=notices,
+                    evidence=reading.strength, disagreement=reading.disagreement,
+                    short_answer=_renumbered(short_answer(reading), renumber) if not engine_generative(used) else _first_sentence(text),
+                    parts=[{**p, "values": [{**v, "citations": [renumber[c] for c in v["citations"] if c in renumber]}
+                                            for v in p["values"]]} for p in parts_of(reading)])
     _verify(answer, [passages[i - 1] for i in parser.order], scoring_embedder(index))
     yield Event("done", answer=answer)
+
+
+def engine_generative(used: str) -> bool:
+    return not used.startswith("extractive")
+
+
+def _renumbered(text: str, renumber: dict[int, int]) -> str:
+    """Passage ids [n] in a text the reader wrote, as the answer's citation numbers."""
+    import re
+
+    return re.sub(r"\[(\d+)\]", lambda m: f"[{renumber[int(m.group(1))]}]" if int(m.group(1)) in renumber else "", text)
+
+
+def _first_sentence(text: str) -> str:
+    sentences = split_sentences(text)
+    return sentences[0] if sentences else text
 
 
 def _display(tokens: Iterator[str], parser: CitationStream) -> Iterator[str]:

@@ -212,18 +212,20 @@ def evaluate(
                        on_step=lambda name: bar.update(task, advance=1, description=f"evaluating ({name})"))
     command = "rag eval " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "rag eval"
     report = write_report(run, settings.path(out_dir), str(question_set), command)
-    summary = run.summary()
+    from .evaluation import SPLITS
+
     if as_json:
-        sys.stdout.write(json.dumps({"summary": summary, "calibrated_threshold": run.calibrated,
+        sys.stdout.write(json.dumps({"summary": {sp: run.summary(sp) for sp in SPLITS},
                                      "report": str(report)}, indent=1) + "\n")
         return
-    table = Table("configuration", "hit@5", "MRR", "key facts", "cit. precision", "refusal acc.", "false refusals", "conflicts")
-    for name, m in summary.items():
-        table.add_row(name, *(f"{m[k]:.2f}" for k in ("hit@5", "mrr", "key_fact_accuracy", "citation_precision",
-                                                          "refusal_accuracy", "false_refusal_rate", "conflict_surfaced")))
+    table = Table("split", "configuration", "hit@5", "MRR", "key facts", "median words", "cit. precision",
+                  "refusal acc.", "false refusals", "conflicts")
+    for sp in SPLITS:
+        for name, m in run.summary(sp).items():
+            table.add_row(sp, name, *(f"{m[k]:.2f}" for k in ("hit@5", "mrr", "key_fact_accuracy", "median_words", "citation_precision",
+                                                                  "refusal_accuracy", "false_refusal_rate", "conflict_surfaced")))
     out.print(table)
-    out.print(f"refusal threshold {run.threshold:.3f} (calibrated on this set: {run.calibrated:.3f}); "
-              f"report: {report}; {run.seconds:.0f} s", highlight=False)
+    out.print(f"report: {report}; {run.seconds:.0f} s", highlight=False)
 
 
 def _print_sources(answer) -> None:

@@ -42,7 +42,6 @@ class Settings(BaseSettings):
     k: int = Field(6, ge=1, le=50)
     max_per_source: int = Field(3, ge=1, description="Diversity: at most this many passages from one source in the top k.")
     candidates: int = Field(30, ge=5, description="Passages taken from each retriever before fusion.")
-    min_evidence: float = Field(0.49, description="Refusal gate: below this evidence score the answer is 'the sources do not say'. Calibrated on eval/qa.jsonl by `rag eval` (see docs/eval/report.md).")
 
     # Answering
     engine: str = Field("auto", description="`auto` or a registered engine (`rag engines` lists them; rag/engines.py).")

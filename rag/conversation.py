@@ -2,8 +2,12 @@
 
 A follow-up ("When did he die?") is searched as a standalone query. With a
 generative engine the model rewrites it (prompts/condense.txt); without one,
-`carry_entities` does it deterministically by carrying the names of the
-previous turns into the query.
+`readings` resolves it: each pronoun or definite description ("he", "his
+killer", "that service", "in which town?") is replaced by an entity of the
+right kind from the last turns, answers included. Where two entities fit
+("he" after "Who killed Bandera?" may be Bandera or his killer), every
+reading is returned and the pipeline keeps the one the sources answer with
+the stronger typed evidence.
 """
 
 from __future__ import annotations
@@ -63,44 +67,140 @@ def clean_question(question: str) -> tuple[str, list[str]]:
     return text, notices
 
 
-_PRONOUNS = re.compile(
-    r"\b(he|she|him|his|her|hers|they|them|their|it|its|this|that|these|those|there|then|the same)\b", re.I
-)
-_NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:de|del|von|van|al|bin)?\s*[A-Z][\w'’-]+)*")
-_NOT_NAMES = {
-    "The", "A", "An", "In", "On", "At", "He", "She", "It", "They", "His", "Her", "Their", "This", "That",
-    "Who", "What", "When", "Where", "Why", "How", "Which", "Was", "Were", "Did", "Does", "Is", "And", "But",
-    "After", "Before", "Sources", "Source", "According", "Yes", "No", "There", "I", "We", "You",
+def carry_entities(question: str, history: list[dict], limit: int = 4) -> str:
+    """A standalone query for a follow-up without a model: its likeliest reading."""
+    return readings(question, history)[0]
+
+
+# -- offline follow-up resolution ---------------------------------------------------
+
+HISTORY_TURNS = 4  # messages looked back for an antecedent (two question-answer pairs)
+MAX_READINGS = 3  # readings of one follow-up tried against the sources
+
+# What a pronoun can stand for (value kinds of rag/language.py).
+_PRONOUN_KINDS = {
+    "he": ("person",), "him": ("person",), "his": ("person",), "himself": ("person",),
+    "she": ("person",), "her": ("person",), "hers": ("person",), "herself": ("person",),
+    "it": ("org", "name", "place"), "its": ("org", "name", "place"),
+    "they": ("org", "group", "person"), "them": ("org", "group", "person"), "their": ("org", "group", "person"),
+    "there": ("place",),
 }
+_DEMONSTRATIVES = frozenset({"that", "this", "the", "these", "those"})
 
 
-def names_in(text: str) -> list[str]:
-    """Capitalised names in `text`, in order, without sentence-initial function words."""
+def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
+    """Entities of the given kinds in the last turns: the first one each
+    message names (the most recent message first), then the others."""
+    from . import language
+
+    turns = history[-HISTORY_TURNS:]
+    texts = [strip_marks(m["content"]) for m in turns]
+    per_message = []
+    for m, analysis in reversed(list(zip(turns, language.analyse_many(texts)))):
+        values = [v for s in analysis.sentences for v in s.values]
+        got = [v for v in values if v.kind in kinds]
+        if not got and "person" in kinds and m["role"] == "user":
+            # a question about someone ("Who was Natalia Sedova?") whose name
+            # the small model tagged as an organisation or a place
+            got = [v for v in values if v.kind in language.NAME_KINDS and v.kind != "group"]
+        per_message.append(got)
+    ordered = [vs[0] for vs in per_message if vs] + [v for vs in per_message for v in vs[1:]]
     found: list[str] = []
-    for m in _NAME.finditer(strip_marks(text)):
-        words = [w for w in m.group(0).split() if w not in _NOT_NAMES]
-        name = " ".join(words)
-        if name and name not in found and not name.isdigit():
-            found.append(name)
+    norms: list[tuple[str, str]] = []
+    for v in ordered:
+        if any(language.same_value(v.norm, n, k) for n, k in norms if k == v.kind):
+            continue
+        text = re.sub(r"^(the|a|an)\s+", "", v.text, flags=re.I) if v.kind == "person" else v.text
+        found.append(re.sub(r"['’]s$", "", text))
+        norms.append((v.norm, v.kind))
     return found
 
 
-def needs_context(question: str) -> bool:
-    """A follow-up leans on earlier turns when it has a pronoun or no name of its own."""
-    return bool(_PRONOUNS.search(question)) or not names_in(question)
+def _previous_question(history: list[dict]) -> str:
+    return next((strip_marks(m["content"]) for m in reversed(history) if m["role"] == "user"), "")
 
 
-def carry_entities(question: str, history: list[dict], limit: int = 4) -> str:
-    """Deterministic standalone query: the question plus the names of the last turns."""
-    if not history or not needs_context(question):
-        return question
-    own = set(names_in(question))
-    carried: list[str] = []
-    # Most recent turns first: the last answer, then the question it answered.
-    for message in reversed(history[-4:]):
-        for name in names_in(message["content"]):
-            if name not in own and name not in carried:
-                carried.append(name)
-    if not carried:
-        return question
-    return f"{question} ({'; '.join(carried[:limit])})"
+def _wh_rest(doc) -> tuple[int, int] | None:
+    """(start, end) of the first wh-phrase of a question: "Where", "In which town"."""
+    for t in doc:
+        if t.tag_ in ("WP", "WDT", "WRB", "WP$"):
+            a = t.i
+            while a > 0 and doc[a - 1].pos_ == "ADP":
+                a -= 1
+            b = t.i + 1
+            if t.lower_ in ("what", "which", "how"):
+                while b < len(doc) and (doc[b].pos_ in ("NOUN", "ADJ", "PROPN") or doc[b].dep_ == "compound"):
+                    b += 1
+            return a, b
+    return None
+
+
+def readings(question: str, history: list[dict]) -> list[str]:
+    """Standalone readings of a follow-up, the likeliest first (the question itself when it stands alone)."""
+    from . import language
+
+    if not history:
+        return [question]
+    doc = language.parse(question)
+    has_verb = any(t.pos_ in ("VERB", "AUX") for t in doc)
+    own_names = [e for e in doc.ents if e.label_ in ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP")]
+    # Elliptical follow-ups: "In which town?", "And Markov?"
+    if not has_verb:
+        prev = _previous_question(history)
+        if prev:
+            pdoc = language.parse(prev)
+            wh, pwh = _wh_rest(doc), _wh_rest(pdoc)
+            if wh and pwh:
+                rest = pdoc[pwh[1]:].text
+                return [f"{doc[wh[0]:wh[1]].text} {rest}".strip()]
+            if own_names:
+                pnames = [e for e in pdoc.ents if e.label_ in ("PERSON", "ORG", "GPE", "LOC", "FAC")]
+                if pnames:
+                    return [prev.replace(pnames[0].text, own_names[0].text, 1)]
+    # Pronouns and definite descriptions -> entities of the right kind.
+    slots = []  # (token start, token end, kinds, possessive)
+    for t in doc:
+        low = t.lower_
+        if low in _PRONOUN_KINDS and (t.pos_ == "PRON" or low == "there" and t.dep_ == "advmod"):
+            if low == "it" and t.dep_ == "nsubj" and t.head.lemma_ == "be" and t.i == 1:
+                continue  # "Was it ...": a dummy subject
+            poss = t.tag_ == "PRP$" or t.dep_ == "poss"
+            slots.append((t.i, t.i + 1, _PRONOUN_KINDS[low], poss))
+    for chunk in doc.noun_chunks:  # "that service", "this inquiry": an entity named before
+        first = chunk[0]
+        if first.lower_ in ("that", "this", "these", "those") and first.dep_ == "det" and chunk.root.pos_ == "NOUN":
+            slots.append((chunk.start, chunk.end, ("org", "name"), False))
+    slots.sort()
+    if not slots:
+        return [question]
+    # The first slot of each kind is resolved ("How old was Markov when he
+    # died"); later pronouns of that kind are left as written.
+    firsts, seen_kinds = [], set()
+    for sl in slots:
+        if sl[2] not in seen_kinds:
+            firsts.append(sl)
+            seen_kinds.add(sl[2])
+    slots = firsts
+    options: list[str] = []
+    first_kinds = slots[0][2]
+    for entity in _antecedents(history, first_kinds)[:2]:
+        out = []
+        for k, t in enumerate(doc):
+            slot = next((sl for sl in slots if sl[0] == t.i), None)
+            if slot is not None:
+                other = _antecedents(history, slot[2])[:1]
+                name = entity if slot[2] == first_kinds else (other[0] if other else doc[slot[0]:slot[1]].text)
+                if slot[3]:
+                    out.append(name + "'s" + t.whitespace_)
+                elif doc[slot[0]].lower_ in _DEMONSTRATIVES and slot[1] - slot[0] > 1:
+                    out.append(("the " if not name.lower().startswith("the ") else "") + name + doc[slot[1] - 1].whitespace_)
+                else:
+                    out.append(name + t.whitespace_)
+                continue
+            if any(sl[0] < t.i < sl[1] for sl in slots):
+                continue
+            out.append(t.text_with_ws)
+        text = "".join(out).strip()
+        if text and text not in options:
+            options.append(text[0].upper() + text[1:])
+    return options[:MAX_READINGS] or [question]

@@ -33,7 +33,7 @@ from .citations import strip_marks
 from .config import Settings
 from .conversation import carry_entities
 from .errors import RagError
-from .extractive import Evidence, compose
+from .reader import Reading, compose
 from .retrieval import Passage
 
 
@@ -49,7 +49,7 @@ class Engine(Protocol):
 
     def fit(self, passages: list[Passage]) -> list[Passage]: ...
 
-    def stream(self, question: str, passages: list[Passage], evidence: Evidence) -> Iterator[str]: ...
+    def stream(self, question: str, passages: list[Passage], evidence: Reading) -> Iterator[str]: ...
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ class ExtractiveEngine:
     def fit(self, passages: list[Passage]) -> list[Passage]:
         return passages  # no context window to fill
 
-    def stream(self, question: str, passages: list[Passage], evidence: Evidence) -> Iterator[str]:
+    def stream(self, question: str, passages: list[Passage], evidence: Reading) -> Iterator[str]:
         text = compose(evidence)
         # Word by word, so a UI streams it like any other engine's output.
         for i, word in enumerate(text.split(" ")):
@@ -240,7 +240,7 @@ class ChatEngine:
             used += len(p.text)
         return kept
 
-    def stream(self, question: str, passages: list[Passage], evidence: Evidence) -> Iterator[str]:
+    def stream(self, question: str, passages: list[Passage], evidence: Reading) -> Iterator[str]:
         messages = [
             ("system", self._prompt("system")),
             ("human", self._prompt("answer", sources=fence(passages), question=question)),

@@ -44,6 +44,7 @@ def test_unanswerable_question_is_refused_without_calling_a_model(corpus_index):
     assert a.refused and a.answer.startswith("The sources do not say")
     assert a.citations == [] and a.contexts  # the closest sources are named
     assert not a.notices  # no fallback happened: the model was never called
+    assert a.to_dict()["refused"] is True and a.parts[0]["values"] == []
 
 
 def test_follow_up_is_rewritten_with_the_conversation(corpus_index, settings):
@@ -53,7 +54,8 @@ def test_follow_up_is_rewritten_with_the_conversation(corpus_index, settings):
     ]
     events = list(ask_stream("How was he caught?", history, index=corpus_index, settings=settings))
     standalone = events[0].text
-    assert events[0].kind == "standalone" and "Stashynsky" in standalone and standalone.startswith("How was he caught?")
+    # the pronoun is replaced by the person it means: a readable question, not a bag of names
+    assert events[0].kind == "standalone" and standalone in ("How was Bohdan Stashynsky caught?", "How was Stepan Bandera caught?")
     answer = events[-1].answer
     assert answer.standalone_question == standalone
     assert any("Stashynsky" in p.text for p in answer.contexts[:3])
@@ -62,8 +64,24 @@ def test_follow_up_is_rewritten_with_the_conversation(corpus_index, settings):
 def test_disagreement_between_sources_is_surfaced(corpus_index, settings):
     a = ask("When was Kuzminov found dead?", index=corpus_index, settings=settings)
     assert a.disagreement and a.answer.startswith("Sources differ")
-    assert "2023" in a.answer and "13 February 2024" in a.answer
+    assert "2023" in a.short_answer and "13 February 2024" in a.short_answer
     assert len({c.source for c in a.citations}) >= 2
+    values = a.parts[0]["values"]
+    assert a.parts[0]["type"] == "date" and len(values) == 2
+    assert all(v["citations"] and v["sources"] for v in values)
+
+
+def test_sources_that_agree_give_one_value(corpus_index, settings):
+    a = ask("When did Trotsky die?", index=corpus_index, settings=settings)
+    assert not a.disagreement and "Sources differ" not in a.answer
+    assert a.short_answer.startswith("21 August 1940 [")
+
+
+def test_newcomer_question_gets_a_short_typed_answer(corpus_index, settings):
+    a = ask("Who killed Trotsky and with what weapon?", index=corpus_index, settings=settings)
+    assert not a.refused and "Mercader" in a.short_answer and "ice ax" in a.short_answer
+    assert [p["type"] for p in a.parts] == ["person", "thing"]
+    assert len(a.answer.split()) <= 80
 
 
 def test_tokens_stream_before_the_answer_is_done(corpus_index, settings):
@@ -98,7 +116,10 @@ def test_bad_history_gets_a_clear_error(corpus_index, settings, history):
 
 def test_answer_json_contract(corpus_index, settings):
     d = ask("Who was Ramon Mercader?", index=corpus_index, settings=settings).to_dict()
-    assert {"question", "standalone_question", "answer", "refused", "engine", "citations", "contexts", "notices"} <= set(d)
+    assert {"question", "standalone_question", "answer", "refused", "engine", "citations", "contexts", "notices",
+            "short_answer", "parts", "disagreement"} <= set(d)
+    assert d["short_answer"] and d["answer"].startswith(d["short_answer"])
+    assert all({"asked", "type", "values"} <= set(p) for p in d["parts"])
     assert {"n", "chunk_id", "source", "title", "quote", "supported"} <= set(d["citations"][0])
     assert {"chunk_id", "source", "title", "text", "score"} <= set(d["contexts"][0])
 

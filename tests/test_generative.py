@@ -22,7 +22,7 @@ CTX = 2048
 def local_settings(corpus_index):
     get_local_server(bundled_gguf(), CTX)  # load once for the module
     return make_settings(corpus_index.settings.data_path.parent, engine="local", local_gguf=bundled_gguf(),
-                         local_ctx=CTX, max_tokens=48, timeout=120, context_chars=3000, min_evidence=0.0)
+                         local_ctx=CTX, max_tokens=48, timeout=120, context_chars=3000)
 
 
 def test_local_engine_streams_a_parsed_and_verified_answer(corpus_index, local_settings):

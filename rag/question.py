@@ -1,0 +1,214 @@
+"""What a question asks: its parts, each with an answer type and a focus.
+
+"Who killed Trotsky and with what weapon?" has two parts: "Who killed
+Trotsky" asks for a person, "with what weapon" for a thing that is a weapon;
+both are about killing Trotsky. The reader (rag/reader.py) looks for
+candidates of each part's type in sentences about its focus.
+
+Answer types come from the question's grammar (its wh-word, the noun after
+"what/which", "how many/old/long"), read from spaCy's parse through the
+linguistic layer; nothing here knows the corpus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import language
+
+# Answer types and the value kinds (rag/language.py) that can fill them.
+KINDS = {
+    "person": ("person", "org"),
+    "date": ("date",),
+    "place": ("place", "org"),
+    "number": ("number", "quantity", "money", "percent"),
+    "duration": ("duration", "number"),
+    "quantity": ("quantity", "number"),
+    "thing": ("thing", "name", "org", "place", "person"),
+    "manner": ("thing",),
+    "any": (),
+}
+
+# General English nouns that make "what/which X" a question for a date or a
+# number rather than for a thing ("in what year", "what age").
+_TIME_NOUNS = frozenset({"year", "date", "day", "month", "decade", "century", "time", "season"})
+_COUNT_NOUNS = frozenset({"number", "age", "amount", "total", "count", "sum", "figure"})
+_LENGTH_NOUNS = frozenset({"length", "duration", "period", "term", "span"})
+_PLACE_NOUNS = frozenset({"city", "town", "country", "village", "place", "state", "region", "location",
+                          "street", "address", "province", "capital", "island", "area", "district"})
+_HOW = {"many": "number", "much": "number", "old": "number", "long": "duration", "far": "quantity",
+        "often": "number", "large": "quantity", "big": "quantity", "tall": "quantity", "high": "quantity"}
+# Words a part boundary may sit after: "..., and with what weapon", "Where and when".
+_JOINERS = frozenset({"and", "or", ",", ";", ":", ".", "?", "also", "then"})
+_WH = frozenset({"who", "whom", "whose", "what", "which", "when", "where", "how", "why"})
+
+
+@dataclass
+class Part:
+    """One thing the question asks."""
+
+    asked: str  # the part as written: "with what weapon"
+    type: str  # person, date, place, number, duration, quantity, thing, manner, any
+    target: str = ""  # the X of "what/which X" ("weapon"); "" when none
+    prep: str = ""  # a leading preposition to say the answer with ("with")
+    verb: str = ""  # lemma of the verb the part asks about ("kill")
+    role: str = ""  # what the wh-word is to its verb: "agent", "patient" or ""
+    lemmas: frozenset[str] = frozenset()  # the part's own content lemmas
+    inverted: str = ""  # the part as an indirect question ("when he was attacked"), for refusals
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return KINDS[self.type]
+
+
+@dataclass
+class Question:
+    text: str
+    parts: list[Part]
+    lemmas: frozenset[str]  # content lemmas of the whole question
+    names: list[language.Value] = field(default_factory=list)  # what the question names
+
+    @property
+    def compound(self) -> bool:
+        return len(self.parts) > 1
+
+
+def _lemma(t) -> str:
+    return t.lemma_.lower()
+
+
+def _content(tokens) -> frozenset[str]:
+    return frozenset(
+        _lemma(t) for t in tokens
+        if (t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ", "NUM", "ADV") and not t.is_stop and t.is_alpha or t.like_num)
+        and t.lower_ not in _WH
+        and not (t.i > 0 and t.doc[t.i - 1].lower_ == "how" and t.lower_ in _HOW)  # "how long": the asked type
+    )
+
+
+def _starts(doc) -> list[int]:
+    """Token indices where a part begins: a wh-word at the start of the
+    question or after a joiner, with its leading prepositions."""
+    starts = []
+    for t in doc:
+        if t.lower_ not in _WH or t.tag_ not in ("WP", "WDT", "WRB", "WP$"):
+            continue
+        i = t.i
+        while i > 0 and doc[i - 1].pos_ == "ADP":  # "with what", "in which", "by whom"
+            i -= 1
+        if i == 0 or doc[i - 1].lower_ in _JOINERS or doc[i - 1].is_punct:
+            if not starts or i > starts[-1]:
+                starts.append(i)
+    return starts
+
+
+def _verb_of(tokens) -> object | None:
+    verbs = [t for t in tokens if t.pos_ == "VERB"]
+    if verbs:
+        return verbs[0]
+    aux = [t for t in tokens if t.pos_ == "AUX"]
+    return aux[0] if aux else None
+
+
+def _type_of(tokens) -> tuple[str, str, str]:
+    """(type, target noun lemma, role) of a part from its wh-phrase."""
+    wh = next((t for t in tokens if t.lower_ in _WH and t.tag_ in ("WP", "WDT", "WRB", "WP$")), None)
+    if wh is None:
+        return "any", "", ""
+    w = wh.lower_
+    after = [t for t in tokens if t.i > wh.i]
+    role = "agent" if wh.dep_ in ("nsubj", "csubj") else "patient" if wh.dep_ in ("dobj", "nsubjpass", "pobj") else ""
+    if w in ("who", "whom", "whose"):
+        copula = _verb_of(tokens)
+        if w == "who" and copula is not None and copula.lemma_ == "be" and not any(t.lower_ in ("the",) for t in after[:2]) \
+                and any(t.pos_ == "PROPN" for t in after):
+            return "any", "", ""  # "Who was Ramón Mercader?": a description
+        return "person", "", role
+    if w == "when":
+        return "date", "", ""
+    if w == "where":
+        return "place", "", ""
+    if w == "why":
+        return "any", "", ""
+    if w == "how":
+        nxt = after[0] if after else None
+        if nxt is not None and nxt.lower_ in _HOW:
+            return _HOW[nxt.lower_], (_lemma(after[1]) if nxt.lower_ in ("many", "much") and len(after) > 1 and after[1].pos_ == "NOUN" else ""), ""
+        return "manner", "", ""
+    # what / which (X)
+    nouns = []
+    for t in after:
+        if t.pos_ in ("NOUN", "PROPN", "ADJ") or t.dep_ == "compound":
+            nouns.append(t)
+        elif t.pos_ in ("ADP",) and t.lower_ == "of" and nouns:
+            continue
+        else:
+            break
+    nouns = [t for t in nouns if t.pos_ == "NOUN"] or nouns
+    target = _lemma(nouns[-1]) if nouns else ""
+    if not target and wh.dep_ in ("attr", "nsubj", "dobj"):
+        # "What was the cause of X's death?": the noun it is equated with
+        v = wh.head
+        attr = [c for c in v.children if c.dep_ in ("attr", "nsubj") and c.i != wh.i and c.pos_ == "NOUN"]
+        if attr and v.lemma_ == "be":
+            target = _lemma(attr[0])
+    if target in _TIME_NOUNS:
+        return "date", target, role
+    if target in _COUNT_NOUNS:
+        return "number", target, role
+    if target in _LENGTH_NOUNS:
+        return "duration", target, role
+    if target in _PLACE_NOUNS:
+        return "place", target, role
+    return "thing", target, role
+
+
+def _inverted(tokens) -> str:
+    """The part as an indirect question: "when was he attacked" -> "when he was attacked"."""
+    words = [t for t in tokens if not t.is_punct or t.text in ("'", "’")]
+    aux = next((t for t in words if t.pos_ == "AUX" and t.lemma_ == "be"), None)
+    subj = next((t for t in words if t.dep_ in ("nsubj", "nsubjpass") and t.lower_ not in _WH), None)
+    if aux is None or subj is None or subj.i < aux.i:
+        return ""
+    span = sorted({x.i for x in subj.subtree} & {t.i for t in words})
+    out = []
+    for t in words:
+        if t.i == aux.i:
+            continue
+        out.append(t.text_with_ws if t.whitespace_ else t.text + " ")
+        if t.i == span[-1]:
+            out.append(aux.text + " ")
+    return "".join(out).strip().rstrip(",")
+
+
+def analyse_question(text: str) -> Question:
+    """Parts, answer types and focus of a question."""
+    doc = language.parse(text)
+    starts = _starts(doc) or [0]
+    if starts[0] != 0 and all(not t.is_punct for t in doc[: starts[0]]):
+        starts[0] = 0  # "Compare the weapons...: how long ..." keeps its lead-in with the first part
+    bounds = starts + [len(doc)]
+    raw = []
+    for a, b in zip(bounds, bounds[1:]):
+        toks = [t for t in doc[a:b]]
+        while toks and (toks[-1].lower_ in _JOINERS or toks[-1].is_punct):
+            toks.pop()
+        if toks:
+            raw.append(toks)
+    # "Where and when was X found dead?": a part that is only a wh-word shares the next part's clause.
+    parts: list[Part] = []
+    for i, toks in enumerate(raw):
+        clause = toks
+        if len([t for t in toks if not t.is_punct and t.pos_ != "ADP"]) <= 1 and i + 1 < len(raw):
+            clause = toks + raw[i + 1][1:]
+        typ, target, role = _type_of(clause if len(toks) <= 2 else toks)
+        verb = _verb_of(clause)
+        prep = toks[0].lower_ if toks[0].pos_ == "ADP" and typ in ("thing", "manner", "place") else ""
+        asked = "".join(t.text_with_ws for t in toks).strip()
+        parts.append(Part(asked=asked, type=typ, target=target, prep=prep,
+                          verb=_lemma(verb) if verb is not None and verb.lemma_ != "be" else "",
+                          role=role, lemmas=_content(clause) - {target}, inverted=_inverted(clause)))
+    if not parts:
+        parts = [Part(asked=text, type="any", lemmas=_content(doc))]
+    names = [v for s in language.analyse(text).sentences for v in s.values if v.kind in language.NAME_KINDS]
+    return Question(text, parts, _content(doc), names)

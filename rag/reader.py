@@ -1,0 +1,676 @@
+"""The typed reader: the evidence every engine's refusal reads, and the extractive answer.
+
+For each part of the question (rag/question.py) the reader
+
+1. scores every sentence of the retrieved passages for how much it is about
+   the part's focus (the question's rarer words, IDF-weighted, found in the
+   sentence or, at a discount, elsewhere in its passage; and closeness in
+   meaning, MiniLM cosine);
+2. takes the values of the asked type those sentences state, minus what the
+   question itself names, and scores each by its sentence's support, how
+   well it fits the asked type ("is an ice axe a weapon": cosine between the
+   asked noun and the candidate phrase) and how close it stands in the
+   dependency parse to the words of the focus;
+3. votes: support for the same normalised value ("1959" ~ "15 October
+   1959") is added up across passages and sources.
+
+A part is answered when a candidate of its type stands in a sentence about
+its focus; the sources differ when a second, well-supported value of the same
+part comes from another source. Nothing is calibrated on the reported
+questions: each constant below is explained where it is set and was chosen
+on the dev split of eval/qa.jsonl (docs/eval/report.md).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import language
+from .embeddings import embed_cached
+from .keyword import term_in, words_of
+from .question import Part, Question, analyse_question
+from .retrieval import Passage
+
+REFUSAL = "The sources do not say."
+
+# -- constants (chosen on the dev split) -----------------------------------------
+LEXICAL_WEIGHT = 0.6  # sentence support = 0.6 focus coverage + 0.4 meaning (cosine)
+CONTEXT_WEIGHT = 0.5  # a focus word found in the passage but not the sentence counts half ("he" sentences)
+OTHER_PART_WEIGHT = 0.5  # words of the question's other parts count half for a part's focus
+MIN_COVERAGE = 0.45  # a sentence is about the focus when it covers this share of the focus (IDF-weighted)
+MIN_SEMANTIC = 0.55  # ... or when it is this close in meaning to the question (a paraphrase: "buried" for "laid to rest")
+MIN_KEY_SHARE = 0.3  # ... and holds at least 30% (IDF-weighted) of the part's own words other than names
+SYNONYM_MIN = 0.6  # a sentence word this close (MiniLM cosine) to a focus word stands for it ("murder" ~ "kill")
+KIND_PROTOTYPES = {"person": "person", "org": "organisation", "place": "place"}  # what "which X" may be
+KIND_MATCH = 0.35  # X counts as a kind of person/place/... when this close to the kind's word ("officer" ~ "person")
+MIN_FIT = 0.30  # a "what X" candidate must be at least this close in meaning to X
+PREP_FIT = 0.8  # type fit of a phrase introduced by the preposition the question asks with
+FIT_SHARPNESS = 2  # a "what X" phrase's fit is squared: the phrase closest to X should clearly win
+UNTARGETED_FIT = 0.5  # type fit of a noun phrase when the question names no X ("What killed him?")
+ROLE_FIT = 1.0  # ... and of one in the asked role (subject of the asked verb, "with/by" instrument)
+INSTRUMENT_FIT = 0.7  # ... and of a "with/by" instrument of another verb ("poisoned with polonium-210")
+CLOSENESS_SCALE = 3.0  # closeness = 1 / (1 + dependency distance / scale)
+ABSENT_DISTANCE = 4  # distance assumed to a focus word the sentence does not hold ("he")
+NAME_ABSENT_DISTANCE = 8  # ... and to the question's names when the sentence names none of them
+PRONOUN_FIT = 0.8  # a person reached through "he" counts less than one named in the sentence
+PRONOUN_REACH = 2  # sentences looked back for the person "he" means
+READ_SENTENCES = 14  # sentences parsed at question time, best supported first
+PRECISION_SHARE = 0.5  # a more precise date replaces the best one's wording when it scores at least half as well
+VOTE_SHARE = 0.5  # each further passage stating a value adds half its score: agreement counts, repetition less
+DIFFER_RATIO = 0.6  # a rival value disagrees when its best sentence scores this share of the winner's
+DEFINITION_BONUS = 0.5  # "Who was X?": a sentence "X was ..." counts half again
+DUPLICATE_OVERLAP = 0.8  # two sentences sharing this share of their words say the same thing once
+MAX_WORDS = 60  # a further supporting sentence is quoted only while the answer stays within this (median then ~45 words on dev)
+MAX_SUPPORTING = 2  # supporting sentences quoted after the short answer
+
+# Kinds of which one event has one value: two of them from two sources are a
+# disagreement (two people or two things may both be true at once).
+SINGLE_VALUED = frozenset({"date", "number", "duration", "quantity", "money", "percent", "place"})
+_PERSONAL = frozenset({"he", "she", "him", "her", "his", "they", "them", "their", "it", "its"})
+_INSTRUMENT_PREPS = frozenset({"with", "by", "using", "through", "via", "from"})
+
+
+@dataclass
+class Scored:
+    """One sentence of one passage, scored against the question."""
+
+    passage: int  # index into the passages
+    sentence: language.Sentence
+    coverage: dict[int, float] = field(default_factory=dict)  # part index -> focus coverage
+    semantic: float = 0.0
+
+    def support(self, part: int) -> float:
+        return LEXICAL_WEIGHT * self.coverage.get(part, 0.0) + (1 - LEXICAL_WEIGHT) * max(self.semantic, 0.0)
+
+
+@dataclass
+class Candidate:
+    value: str  # as said in the sentence ("Ramón Mercader", "with an ice axe")
+    norm: str
+    kind: str
+    passage: int
+    source: str
+    sentence: Scored
+    score: float
+
+
+@dataclass
+class Group:
+    """Candidates that state the same value, with their votes."""
+
+    members: list[Candidate]
+    votes: float = 0.0
+
+    @property
+    def best(self) -> Candidate:
+        return max(self.members, key=lambda c: c.score)
+
+    @property
+    def value(self) -> str:
+        """The most complete form: the most precise date, the longest name."""
+        top = self.best
+        if top.kind == "date":  # the most precise form among the well-supported members
+            strong = [c for c in self.members if c.score >= PRECISION_SHARE * top.score]
+            return max(strong, key=lambda c: (language.date_precision(c.norm), c.score)).value
+        if top.kind in language.NAME_KINDS:
+            return max(self.members, key=lambda c: (len(c.norm), c.score)).value
+        return self.best.value
+
+    @property
+    def passages(self) -> list[int]:
+        out: list[int] = []
+        for c in sorted(self.members, key=lambda c: -c.score):
+            if c.passage not in out:
+                out.append(c.passage)
+        return out
+
+    @property
+    def sources(self) -> list[str]:
+        return list(dict.fromkeys(c.source for c in sorted(self.members, key=lambda c: -c.score)))
+
+
+@dataclass
+class PartReading:
+    part: Part
+    groups: list[Group]  # best first; the first is the answer, others agreeing are folded in
+    rivals: list[Group]  # values that disagree with the answer (from other sources)
+    best: Scored | None  # the best sentence about the part's focus (for "any" parts)
+    about: list[Scored] = field(default_factory=list)  # the sentences about the focus, best first
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.groups) or (self.part.type == "any" and self.best is not None)
+
+
+@dataclass
+class Reading:
+    """What the sources say to each part of a question."""
+
+    question: Question
+    passages: list[Passage]
+    parts: list[PartReading]
+    sentences: list[Scored]
+
+    @property
+    def refused(self) -> bool:
+        return not any(p.answered for p in self.parts)
+
+    @property
+    def disagreement(self) -> bool:
+        return any(p.rivals for p in self.parts)
+
+    @property
+    def strength(self) -> float:
+        """Typed evidence: the answered parts' winning votes (0 when refused)."""
+        total = 0.0
+        for p in self.parts:
+            if p.groups:
+                total += p.groups[0].votes
+            elif p.answered and p.best:
+                total += p.best.support(self.parts.index(p))
+        return total / max(len(self.parts), 1)
+
+
+def _idf(terms: set[str], index) -> dict[str, float]:
+    if index is None or not terms:
+        return {t: 1.0 for t in terms}
+    n = max(index.count(), 1)
+    df = index.keywords.doc_freq(sorted(terms))
+    return {t: math.log((n + 1) / (df.get(t, 0) + 0.5)) for t in terms}
+
+
+def _holds(term: str, lemmas: frozenset[str], words: set[str]) -> bool:
+    return term in lemmas or term_in(term, words)
+
+
+def _focus(q: Question, i: int) -> dict[str, float]:
+    """Focus words of part i with their part weights (own words 1, the others less)."""
+    slots = {p.target for p in q.parts}  # the asked nouns stand for the answer, not the focus
+    own = set(q.parts[i].lemmas) - slots
+    if not own - {q.parts[i].verb}:  # "with what weapon": the other parts say what about
+        own |= q.lemmas - slots
+    out = {t: 1.0 for t in own}
+    for t in q.lemmas - own - slots:
+        out[t] = OTHER_PART_WEIGHT
+    return out
+
+
+def _score_sentences(q: Question, passages: list[Passage], index, embedder) -> list[Scored]:
+    focus = [_focus(q, i) for i in range(len(q.parts))]
+    idf = _idf(set().union(*focus) if focus else set(), index)
+    scored: list[Scored] = []
+    for pi, p in enumerate(passages):
+        a = p.analysis
+        context_words = words_of(p.text) | words_of(p.title) | words_of(str(p.metadata.get("section", "")))
+        context_lemmas = frozenset().union(*(s.lemmas for s in a.sentences)) if a.sentences else frozenset()
+        for s in a.sentences:
+            if s.heading or len(s.text) < 15:
+                continue
+            x = Scored(pi, s)
+            words = words_of(s.text)
+            for i, f in enumerate(focus):
+                total = sum(w * idf[t] for t, w in f.items()) or 1.0
+                got = 0.0
+                for t, w in f.items():
+                    if _holds(t, s.lemmas, words):
+                        got += w * idf[t]
+                    elif _holds(t, context_lemmas, context_words):
+                        got += CONTEXT_WEIGHT * w * idf[t]
+                x.coverage[i] = got / total
+            scored.append(x)
+    if scored and embedder is not None:
+        vecs = embed_cached(embedder, [q.text] + [x.sentence.text for x in scored])
+        for x, sim in zip(scored, vecs[1:] @ vecs[0]):
+            x.semantic = float(sim)
+    return scored, idf
+
+
+def _named(q: Question, v: language.Value) -> bool:
+    """Does the question itself name this value?"""
+    if any(language.same_value(v.norm, n.norm, "person") for n in q.names):
+        return True
+    words = set(re.findall(r"\w+", v.norm))
+    return bool(words) and words <= {w for w in q.lemmas} | {w for n in q.names for w in n.norm.split()}
+
+
+def _distance(a, b) -> int:
+    """Edges between two tokens in the dependency tree."""
+    pa = [a] + list(a.ancestors)
+    pb = [b] + list(b.ancestors)
+    ib = {t.i: k for k, t in enumerate(pb)}
+    for k, t in enumerate(pa):
+        if t.i in ib:
+            return k + ib[t.i]
+    return len(pa) + len(pb)
+
+
+class _Reader:
+    def __init__(self, q: Question, passages: list[Passage], sentences: list[Scored], embedder):
+        self.q = q
+        self.passages = passages
+        self.sentences = sentences
+        self.embedder = embedder
+        self._docs: dict[int, object] = {}
+        self._context: dict[int, frozenset[str]] = {}
+        self.near: dict[str, set[str]] = {}  # focus word -> sentence words standing for it (key_share)
+
+    def doc(self, x: Scored):
+        key = id(x)
+        if key not in self._docs:
+            self._docs[key] = language.parse(x.sentence.text)
+        return self._docs[key]
+
+    def parse_many(self, xs: list[Scored]) -> None:
+        todo = [x for x in xs if id(x) not in self._docs]
+        if todo:
+            for x, d in zip(todo, language.nlp().pipe([x.sentence.text for x in todo])):
+                self._docs[id(x)] = d
+
+    def _sims(self, target: str, texts: list[str]) -> np.ndarray:
+        if not texts or self.embedder is None:
+            return np.zeros(len(texts))
+        vecs = embed_cached(self.embedder, [target] + texts)
+        return vecs[1:] @ vecs[0]
+
+    def candidates(self, i: int, part: Part, x: Scored) -> list[Candidate]:
+        s, doc = x.sentence, self.doc(x)
+        verb = part.verb or next((p.verb for p in self.q.parts if p.verb), "")
+        focus = set(_focus(self.q, i))
+        name_words = {w for n in self.q.names for w in n.norm.split()}
+        verb_forms = {verb} | self.near.get(verb, set()) if verb else set()
+        verbs = [t for t in doc if t.lemma_.lower() == verb or t.lemma_.lower() in verb_forms and _eventive(t)]
+        verb_anchors = verbs or [t for t in doc if t.lemma_.lower() in focus and t.lower_ not in name_words]
+        # a sentence without the asked verb says less about the asked event
+        verb_missing = ABSENT_DISTANCE if verb and not verbs else 0
+        name_anchors = [t for t in doc if language.fold(t.text) in name_words]
+        if not name_anchors and name_words & self.context_words(x.passage):
+            # "He defected in 1969" in a passage about the one the question names
+            name_anchors = [t for t in doc if t.pos_ == "PRON" and t.lower_ in _PERSONAL]
+        source = self.passages[x.passage].source
+        raw: list[tuple[str, str, str, object, float]] = []  # value, norm, kind, span root, fit
+
+        def span_of(v: language.Value):
+            return doc.char_span(v.start - s.start, v.end - s.start, alignment_mode="expand")
+
+        def about_question(v: language.Value) -> bool:
+            """A phrase made of the question's own words ("the killing" for "who
+            killed", "individuals" for "which individuals")."""
+            words = set(re.findall(r"\w+", v.norm))
+            if words <= {part.target} | set(self.q.lemmas) | {w + "s" for w in self.q.lemmas | {part.target}}:
+                return True
+            if any(v.head in self.near.get(t, ()) for t in focus):
+                return True  # "the murder" for "who killed"
+            return any(term_in(t, words) for t in focus) and (v.head in focus or any(term_in(t, {v.head}) for t in focus))
+
+        if part.type == "manner":
+            for t in doc:
+                if t.dep_ == "prep" and t.lower_ in _INSTRUMENT_PREPS and t.head.pos_ in ("VERB", "AUX", "NOUN"):
+                    obj = next((c for c in t.children if c.dep_ in ("pobj", "pcomp")), None)
+                    if obj is None or obj.ent_type_ in ("PERSON", "ORG", "GPE", "DATE", "NORP"):
+                        continue
+                    end = obj.i
+                    for c in obj.children:  # "a pellet of ricin": keep a following "of" phrase
+                        if c.dep_ == "prep" and c.lower_ == "of" and c.i == end + 1:
+                            end = max(w.i for w in c.subtree)
+                    text = doc[t.i : end + 1].text.strip()
+                    if text and len(text.split()) <= 8:
+                        fit = ROLE_FIT if t.head.lemma_.lower() in verb_forms else INSTRUMENT_FIT
+                        raw.append((text, language.fold(doc[obj.left_edge.i : obj.i + 1].text), "thing", obj, fit))
+        elif part.type == "any":
+            return []
+        else:
+            kinds = part.kinds if part.target or part.type != "thing" else ("thing",)
+            for v in s.values:
+                if v.kind in kinds and not _named(self.q, v) and not (v.kind == "number" and ":" in v.text):  # "21:21" is a time
+                    sp = span_of(v)
+                    if sp is None:
+                        continue
+                    raw.append((v.text, v.norm, v.kind, sp.root, 1.0))
+            if "person" in kinds:
+                raw += self._pronoun_people(x, doc)
+            if part.type == "thing":
+                phrases = [v for v in s.phrases if not _named(self.q, v) and not about_question(v)]
+                fits = None
+                if part.target:  # the phrase or its head noun, whichever is closer to X ("axe" ~ "weapon")
+                    fits = np.maximum(self._sims(part.target, [v.text for v in phrases]),
+                                      self._sims(part.target, [v.head for v in phrases]))
+                for k, v in enumerate(phrases):
+                    sp = span_of(v)
+                    if sp is None:
+                        continue
+                    if part.target:
+                        fit = 1.0 if v.head == part.target or part.target in v.norm.split() else float(fits[k])
+                        if self.kind_fit(part.target):  # "which officer": a person is asked, not a phrase
+                            fit *= 0.5
+                    else:
+                        fit = UNTARGETED_FIT
+                        if part.verb and sp.root.head.lemma_.lower() == part.verb and sp.root.dep_ in ("nsubj", "nsubjpass", "dobj"):
+                            fit = ROLE_FIT
+                        elif sp.root.dep_ == "pobj" and sp.root.head.lower_ in _INSTRUMENT_PREPS:
+                            fit = ROLE_FIT if sp.root.head.head.lemma_.lower() in verb_forms else INSTRUMENT_FIT
+                    det = doc[sp.start - 1] if sp.start > 0 and doc[sp.start - 1].pos_ == "DET" and part.prep else None
+                    raw.append((f"{det.text} {v.text}" if det is not None else v.text, v.norm, "thing", sp.root, fit))
+                # single nouns inside a phrase ("ricin" in "a ricin-tipped umbrella")
+                if part.target:
+                    heads = {v.head for v in phrases}
+                    nouns = [t for t in doc if (t.pos_ == "NOUN" or t.pos_ == "PROPN" and not t.ent_type_)
+                             and t.lemma_.lower() not in heads and t.is_alpha and t.lemma_.lower() != part.target
+                             and not any(term_in(f, {t.lemma_.lower()}) for f in focus)
+                             and not any(t.lemma_.lower() in self.near.get(f, ()) for f in focus)]
+                    sims = self._sims(part.target, [t.text for t in nouns])
+                    for t, sim in zip(nouns, sims):
+                        raw.append((t.text, t.lemma_.lower(), "thing", t, float(sim) * (0.5 if self.kind_fit(part.target) else 1.0)))
+                # named values of a "what X" part must fit X too: X is a kind
+                # of person, place, ... ("officer"), or close to the name itself
+                if part.target:
+                    named = [r for r in raw if r[2] != "thing"]
+                    if named:
+                        kinds_fit = self.kind_fit(part.target)
+                        sims = self._sims(part.target, [r[0] for r in named])
+                        keep = [r for r in raw if r[2] == "thing"]
+                        for r, sim in zip(named, sims):
+                            keep.append((r[0], r[1], r[2], r[3], max(float(sim), kinds_fit.get(r[2], 0.0))))
+                        raw = keep
+        out = []
+        sup = x.support(i)
+        for value, norm, kind, root, fit in raw:
+            if fit < MIN_FIT:
+                continue
+            if root.dep_ == "appos" and root.head in name_anchors:
+                continue  # "Litvinenko, a KGB officer": says who the named one is, not what was asked
+            if part.role and _wrong_role(root, part.role, verbs):
+                continue  # "the killings of Reiss" names a victim, not the killer asked for
+            if part.prep and root.dep_ == "pobj" and root.head.lower_ == part.prep:
+                fit = max(fit, PREP_FIT)  # "with what weapon" -> "... with a mountaineer's ice axe"
+            if part.target and kind == "thing":
+                fit = fit ** FIT_SHARPNESS
+            dv = min((_distance(root, a) for a in verb_anchors), default=ABSENT_DISTANCE) + verb_missing
+            dn = min((_distance(root, a) for a in name_anchors), default=NAME_ABSENT_DISTANCE) if name_words else dv
+            closeness = 1.0 / (1.0 + (dv + dn) / (2 * CLOSENESS_SCALE))
+            out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness))
+        return out
+
+    def context_words(self, passage: int) -> frozenset[str]:
+        if passage not in self._context:
+            p = self.passages[passage]
+            self._context[passage] = frozenset(language.fold(w) for w in re.findall(r"\w+", f"{p.title} {p.text}"))
+        return self._context[passage]
+
+    def kind_fit(self, target: str) -> dict[str, float]:
+        """{kind: 1.0} for the named kinds the noun X of "which X" denotes ("officer" -> person)."""
+        if not hasattr(self, "_kind_fits"):
+            self._kind_fits = {}
+        if target not in self._kind_fits:
+            kinds = list(KIND_PROTOTYPES)
+            sims = self._sims(target, [KIND_PROTOTYPES[k] for k in kinds])
+            best = int(np.argmax(sims)) if len(sims) else 0
+            fits = {}
+            if len(sims) and sims[best] >= KIND_MATCH:
+                fits[kinds[best]] = 1.0
+                if kinds[best] in ("person", "org"):  # officers, chairmen and services: people or bodies
+                    fits.update(person=1.0, org=1.0)
+                if kinds[best] == "place":
+                    fits["org"] = 0.8  # hotels, hospitals and cemeteries are often tagged as organisations
+            self._kind_fits[target] = fits
+        return self._kind_fits[target]
+
+    def _pronoun_people(self, x: Scored, doc) -> list[tuple]:
+        """A sentence whose subject is "he"/"she": the person it most likely
+        means is the last one named before it in the passage (not one the
+        question names), at a discount."""
+        subj = [t for t in doc if t.dep_ == "nsubj" and t.pos_ == "PRON" and t.lower_ in ("he", "she")]
+        if not subj:
+            return []
+        before = [s for s in self.passages[x.passage].analysis.sentences if s.end <= x.sentence.start]
+        for s in reversed(before[-PRONOUN_REACH:]):
+            people = [v for v in s.values if v.kind == "person" and not _named(self.q, v)]
+            if people:
+                v = people[-1]
+                return [(v.text, v.norm, "person", subj[0], PRONOUN_FIT)]
+        return []
+
+    def key_share(self, i: int, xs: list[Scored]) -> dict[int, float]:
+        """Share (IDF-weighted) of the part's own non-name focus words each
+        sentence holds, as written or as a near synonym ("murder" for "kill").
+        A sentence that only shares the names ("Wanjiru won" for "When was
+        Wanjiru born?") is not about the asked event."""
+        name_words = {w for n in self.q.names for w in n.norm.split()}
+        keys = {t for t, w in _focus(self.q, i).items() if w == 1.0 and t not in name_words}
+        if not keys:
+            return {id(x): 1.0 for x in xs}
+        idf = self.idf
+        total = sum(idf.get(t, 1.0) for t in keys) or 1.0
+        missing_words = sorted({l for x in xs for l in x.sentence.lemmas if l.isalpha()})
+        near: dict[str, set[str]] = {t: set() for t in keys}
+        if self.embedder is not None and missing_words:
+            vecs = embed_cached(self.embedder, sorted(keys) + missing_words)
+            kv, wv = vecs[: len(keys)], vecs[len(keys):]
+            for t, row in zip(sorted(keys), kv @ wv.T):
+                near[t] = {missing_words[j] for j in np.nonzero(row >= SYNONYM_MIN)[0]}
+        for t, ws in near.items():
+            self.near.setdefault(t, set()).update(ws)
+        out = {}
+        context: dict[int, frozenset[str]] = {}
+        for x in xs:
+            if x.passage not in context:
+                context[x.passage] = frozenset().union(*(s.lemmas for s in self.passages[x.passage].analysis.sentences))
+            words = words_of(x.sentence.text)
+            held = 0.0
+            for t in keys:
+                if _holds(t, x.sentence.lemmas, words) or near[t] & x.sentence.lemmas:
+                    held += idf.get(t, 1.0)
+                elif t in context[x.passage] or near[t] & context[x.passage]:
+                    held += CONTEXT_WEIGHT * idf.get(t, 1.0)  # said elsewhere in the passage ("he struck him")
+            out[id(x)] = held / total
+        return out
+
+    def read_part(self, i: int, part: Part) -> PartReading:
+        about = [x for x in self.sentences if x.coverage.get(i, 0.0) >= MIN_COVERAGE or x.semantic >= MIN_SEMANTIC]
+        share = self.key_share(i, about)
+        about = [x for x in about if share[id(x)] >= MIN_KEY_SHARE]
+        about.sort(key=lambda x: x.support(i), reverse=True)
+        best = about[0] if about else None
+        if part.type == "any":
+            if not part.verb and self.q.names:  # "Who was X?": sentences saying what X is come first
+                def defines(x: Scored) -> bool:
+                    return any(r.verb == "be" and any(language.same_value(a, n.norm, "person") for a in r.agents for n in self.q.names)
+                               for r in x.sentence.roles)
+                about.sort(key=lambda x: x.support(i) * (1 + DEFINITION_BONUS * defines(x)), reverse=True)
+            distinct: list[Scored] = []
+            for x in about:
+                if not any(_overlap(x.sentence.lemmas, y.sentence.lemmas) >= DUPLICATE_OVERLAP for y in distinct):
+                    distinct.append(x)
+            return PartReading(part, [], [], distinct[0] if distinct else None, distinct[:MAX_SUPPORTING])
+        top = [x for x in about if not x.sentence.negated][:READ_SENTENCES]  # "do not name" states no value
+        self.parse_many(top)
+        cands = [c for x in top for c in self.candidates(i, part, x)]
+        groups = _vote(cands)
+        if not groups:
+            return PartReading(part, [], [], best)
+        win = groups[0]
+        rivals = [g for g in groups[1:] if _disagrees(win, g)]
+        return PartReading(part, [win], rivals[:2], best)
+
+
+def _eventive(t) -> bool:
+    """A near synonym stands for the asked verb when it is a noun ("the
+    murder") or a verb with an object or a passive ("shot him", "was
+    poisoned"), not an intransitive one ("he died")."""
+    if t.pos_ == "NOUN":
+        return True
+    return t.pos_ == "VERB" and any(c.dep_ in ("dobj", "nsubjpass", "agent", "auxpass") for c in t.children)
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / max(min(len(a), len(b)), 1)
+
+
+def _wrong_role(root, role: str, verbs: list) -> bool:
+    """Does the candidate stand in the other role of the asked verb than the
+    one asked (a patient when the agent is asked, or the reverse)?"""
+    while root.dep_ == "conj":  # "Reiss, Sedov and Klement": the first conjunct's role
+        root = root.head
+    head = root.head
+    if head not in verbs:
+        if root.dep_ == "pobj" and head.head in verbs:
+            if head.lower_ == "of" and head.head.pos_ == "NOUN":  # "the killing of X"
+                return role == "agent"
+            if head.lower_ == "by" and head.dep_ == "agent":
+                return role == "patient"
+        return False
+    if root.dep_ in ("dobj", "nsubjpass"):
+        return role == "agent"
+    if root.dep_ == "nsubj":
+        return role == "patient"
+    return False
+
+
+def _vote(cands: list[Candidate]) -> list[Group]:
+    """Group candidates stating the same value; votes = the best passage's
+    score plus a share of each other passage's best score."""
+    groups: list[Group] = []
+    for c in sorted(cands, key=lambda c: -c.score):
+        kind = "thing" if c.kind == "thing" else c.kind
+        g = next((g for g in groups if g.members[0].kind == c.kind
+                  and all(language.same_value(m.norm, c.norm, kind) for m in g.members)), None)
+        if g is None:
+            groups.append(Group([c]))
+        else:
+            g.members.append(c)
+    for g in groups:
+        per: dict[int, float] = {}
+        for c in g.members:
+            per[c.passage] = max(per.get(c.passage, 0.0), c.score)
+        scores = sorted(per.values(), reverse=True)
+        g.votes = scores[0] + VOTE_SHARE * sum(scores[1:])
+    groups.sort(key=lambda g: -g.votes)
+    return groups
+
+
+def _disagrees(win: Group, rival: Group) -> bool:
+    """A rival value disagrees when it is well supported, of a comparable
+    kind, and stated by a source that does not state the winner."""
+    if rival.best.score < DIFFER_RATIO * win.best.score:
+        return False
+    a, b = win.members[0].kind, rival.members[0].kind
+    if a != b or a not in SINGLE_VALUED:
+        return False
+    own = set(rival.sources) - set(win.sources)
+    return bool(own) and bool(set(win.sources) - set(rival.sources))
+
+
+def read(question: str | Question, passages: list[Passage], index=None, embedder=None) -> Reading:
+    """What the passages say to each part of the question."""
+    q = question if isinstance(question, Question) else analyse_question(question)
+    if embedder is None and index is not None:
+        embedder = index.embedder
+    sentences, idf = _score_sentences(q, passages, index, embedder)
+    r = _Reader(q, passages, sentences, embedder)
+    r.idf = idf
+    parts = [r.read_part(i, p) for i, p in enumerate(q.parts)]
+    return Reading(q, passages, parts, sentences)
+
+
+# -- the extractive answer ------------------------------------------------------
+
+
+def _cite(passages: list[int]) -> str:
+    return "".join(f"[{p + 1}]" for p in passages[:2])
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _say(part: PartReading) -> str:
+    g = part.groups[0]
+    value = g.value
+    if part.part.prep and part.part.type != "manner" and not value.lower().startswith(part.part.prep + " "):
+        value = f"{part.part.prep} {value}"
+    return f"{value} {_cite(g.passages)}"
+
+
+def _not_said(part: Part) -> str:
+    if part.inverted:
+        return f"The sources do not say {part.inverted[0].lower() + part.inverted[1:]}."
+    return f"The sources do not say: \"{part.asked[0].upper() + part.asked[1:]}?\""
+
+
+def refusal_text(reading: Reading) -> str:
+    """"The sources do not say who ...", for the first part asked."""
+    return _not_said(reading.question.parts[0])
+
+
+def _pieces(reading: Reading) -> tuple[str, list[str], list[str]]:
+    """(short answer, what is not said, quoted supporting sentences)."""
+    bits, gaps, support = [], [], []
+    for p in reading.parts:
+        if p.rivals:
+            vals = "; ".join(f"{g.value} {_cite(g.passages)}" for g in [p.groups[0], *p.rivals])
+            lead = "Sources differ: " if not reading.question.compound else f"Sources differ on {p.part.asked.lower()}: "
+            bits.append(lead + vals)
+            support += [p.groups[0].best.sentence] + [g.best.sentence for g in p.rivals]
+        elif p.groups:
+            bits.append(_say(p))
+            support.append(p.groups[0].best.sentence)
+        elif p.answered and p.best:
+            support += p.about or [p.best]
+        else:
+            gaps.append(_not_said(p.part))
+    # then the sentences best about each part's focus, to fill the room
+    for k, p in enumerate(reading.parts):
+        if p.best is not None and (p.groups or p.part.type == "any"):
+            support.append(p.best)
+    seen: list[Scored] = []
+    for x in support:
+        if x not in seen:
+            seen.append(x)
+    limit = MAX_SUPPORTING + (1 if reading.disagreement else 0)  # room for each side of a disagreement
+    short = ""
+    if bits:
+        short = ", ".join(bits)
+        short = short[0].upper() + short[1:]
+        short += "" if short.endswith(".") else "."
+    quoted: list[str] = []
+    words = len(short.split()) + sum(len(g.split()) for g in gaps)
+    for x in seen[:limit]:
+        q = f"{_clean(x.sentence.text)} [{x.passage + 1}]"
+        if quoted and words + len(q.split()) > MAX_WORDS and not reading.disagreement:
+            break
+        quoted.append(q)
+        words += len(q.split())
+    return short, gaps, quoted
+
+
+def compose(reading: Reading) -> str:
+    """Short answer with a citation per part, then at most two supporting sentences."""
+    if reading.refused:
+        return refusal_text(reading)
+    short, gaps, quoted = _pieces(reading)
+    return " ".join([short] * bool(short) + gaps + quoted).strip()
+
+
+def short_answer(reading: Reading) -> str:
+    """The direct answer alone: the typed values, or the best sentence for a
+    question that asks for no type ("Who was Ramón Mercader?")."""
+    if reading.refused:
+        return refusal_text(reading)
+    short, gaps, quoted = _pieces(reading)
+    return short or (quoted[0] if quoted else "")
+
+
+def parts_of(reading: Reading) -> list[dict]:
+    """The structured parts: asked, type and each value with its passage ids and sources."""
+    out = []
+    for p in reading.parts:
+        groups = ([p.groups[0], *p.rivals] if p.groups else [])
+        values = [{"value": g.value, "citations": [i + 1 for i in g.passages[:2]], "sources": g.sources} for g in groups]
+        if not values and p.answered and p.best:
+            values = [{"value": _clean(p.best.sentence.text), "citations": [p.best.passage + 1],
+                       "sources": [reading.passages[p.best.passage].source]}]
+        out.append({"asked": p.part.asked, "type": p.part.type, "values": values})
+    return out

@@ -1,0 +1,176 @@
+"""The typed reader on a small corpus of another field (chemistry, a court
+case, a sports event) that the test writes: answer typing, parts, candidate
+voting, refusal on type absence, disagreement vs agreement, compound
+questions and follow-up resolution. Real spaCy, embedder and Chroma."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answering import ask, ask_stream
+from rag.conversation import readings
+from rag.index import Index
+from rag.question import analyse_question
+
+from conftest import make_settings
+
+DOCS = {
+    "helium.md": """# The discovery of helium
+
+Helium was first detected in the solar spectrum by the French astronomer Jules Janssen during the solar eclipse of 18 August 1868.
+The English astronomer Norman Lockyer proposed the name helium, after the Greek word for the sun.
+
+## Isolation
+
+In 1895 the Scottish chemist William Ramsay isolated helium from the uranium mineral cleveite in London.
+Ramsay treated the mineral with sulfuric acid and collected the gas that escaped.
+""",
+    "ramsay.md": """# William Ramsay's laboratory
+
+On March 26, 1895, William Ramsay isolated helium in his laboratory at University College London.
+He identified the new gas with a spectroscope.
+Ramsay received the Nobel Prize in Chemistry in 1904.
+""",
+    "harlow-trial.md": """# The Harlow fraud trial
+
+The trial of the accountant Daniel Harlow opened at Leeds Crown Court on 3 May 2019.
+Harlow was accused of stealing 2.4 million pounds from a pension fund.
+The jury found him guilty after six hours of deliberation.
+Judge Miriam Okafor sentenced Harlow to seven years in prison.
+""",
+    "harlow-press.md": """# The Harlow case in the local press
+
+The Yorkshire Courier wrote that Judge Miriam Okafor sentenced Daniel Harlow to nine years in prison.
+The newspaper described the pension fund as the savings of four hundred families.
+""",
+    "marathon.md": """# The 2011 Lakeside marathon
+
+The Kenyan runner Grace Wanjiru won the Lakeside marathon on 9 October 2011.
+She finished in Lakeside Park, ahead of the Ethiopian runner Tirunesh Alemu.
+Wanjiru was coached by the former champion Paul Tergat.
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def other_field(tmp_path_factory, embedder) -> Index:
+    tmp = tmp_path_factory.mktemp("other-field")
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    for name, text in DOCS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    index = Index(make_settings(tmp, root=tmp, corpus_dir=corpus), embedder=embedder)
+    report = index.ingest()
+    assert not report.errors
+    return index
+
+
+def _ask(index: Index, question: str, history=None):
+    return ask(question, history or [], index=index, settings=index.settings)
+
+
+# -- question analysis ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question, types", [
+    ("Who isolated helium?", ["person"]),
+    ("When was the trial opened?", ["date"]),
+    ("Where did Wanjiru finish?", ["place"]),
+    ("How many families lost savings?", ["number"]),
+    ("How long was Harlow sentenced to?", ["duration"]),
+    ("In what year did Ramsay win the Nobel Prize?", ["date"]),
+    ("What acid did Ramsay use?", ["thing"]),
+    ("How was the gas identified?", ["manner"]),
+    ("Who won the marathon, and when?", ["person", "date"]),
+    ("Where and when was helium first detected?", ["place", "date"]),
+    ("Who killed Trotsky and with what weapon?", ["person", "thing"]),
+])
+def test_answer_types_and_parts(question, types):
+    q = analyse_question(question)
+    assert [p.type for p in q.parts] == types
+
+
+def test_what_x_keeps_the_asked_noun_and_its_preposition():
+    q = analyse_question("Who killed Trotsky and with what weapon?")
+    assert q.parts[1].target == "weapon" and q.parts[1].prep == "with"
+    assert q.parts[0].verb == "kill" and "trotsky" in q.lemmas
+
+
+# -- reading the sources ----------------------------------------------------------------
+
+
+def test_typed_answer_is_short_cited_and_first(other_field):
+    a = _ask(other_field, "Who isolated helium?")
+    assert not a.refused and a.short_answer.startswith("William Ramsay [")
+    assert a.answer.startswith(a.short_answer)
+    assert a.parts[0]["type"] == "person" and a.parts[0]["values"][0]["value"] == "William Ramsay"
+    # both sources that say so vote for the same value
+    assert len(a.parts[0]["values"]) == 1 and len(a.parts[0]["values"][0]["sources"]) == 2
+
+
+def test_dates_of_different_precision_agree(other_field):
+    # "1895" and "March 26, 1895" are one answer, not a disagreement
+    a = _ask(other_field, "When did William Ramsay isolate helium?")
+    assert not a.refused and not a.disagreement
+    assert "Sources differ" not in a.answer
+    assert "1895" in a.short_answer
+
+
+def test_sources_that_differ_are_shown_with_their_values(other_field):
+    a = _ask(other_field, "How long was Daniel Harlow sentenced to?")
+    assert a.disagreement and a.short_answer.startswith("Sources differ:")
+    values = [v["value"] for v in a.parts[0]["values"]]
+    assert any("seven years" in v for v in values) and any("nine years" in v for v in values)
+    assert {s for v in a.parts[0]["values"] for s in v["sources"]} >= {"corpus/harlow-trial.md", "corpus/harlow-press.md"}
+
+
+def test_compound_question_answers_each_part(other_field):
+    a = _ask(other_field, "Who first detected helium, and when?")
+    assert [p["type"] for p in a.parts] == ["person", "date"]
+    assert "Jules Janssen" in a.short_answer and "18 August 1868" in a.short_answer
+    assert a.short_answer.count("[") >= 2  # a citation for each part
+
+
+def test_refusal_when_no_value_of_the_asked_type(other_field):
+    # The marathon passage is about Wanjiru, but states no birth date.
+    a = _ask(other_field, "When was Grace Wanjiru born?")
+    assert a.refused and a.answer.startswith("The sources do not say")
+    assert a.contexts and a.citations == []
+    b = _ask(other_field, "Who won the 1998 Tour de France?")
+    assert b.refused
+
+
+def test_manner_and_thing_answers(other_field):
+    a = _ask(other_field, "How did Ramsay identify the new gas?")
+    assert not a.refused and "spectroscope" in a.short_answer
+    b = _ask(other_field, "What acid did Ramsay treat the mineral with?")
+    assert "sulfuric acid" in b.short_answer.lower()
+
+
+# -- follow-ups ---------------------------------------------------------------------------------
+
+
+def test_pronoun_is_resolved_to_an_entity_of_the_last_turns():
+    history = [{"role": "user", "content": "Who won the Lakeside marathon?"},
+               {"role": "assistant", "content": "Grace Wanjiru won it on 9 October 2011 [1]."}]
+    options = readings("Who coached her?", history)
+    assert options[0] == "Who coached Grace Wanjiru?"
+    assert "(" not in options[0]  # a readable question, not a bag of names
+
+
+def test_both_readings_are_tried_and_the_answered_one_kept(other_field):
+    # "he" may be Harlow (the defendant) or the judge's ... only Harlow was accused.
+    history = [{"role": "user", "content": "Who sentenced Daniel Harlow?"},
+               {"role": "assistant", "content": "Judge Miriam Okafor sentenced Daniel Harlow [1]."}]
+    options = readings("What was he accused of?", history)
+    assert len(options) == 2
+    events = list(ask_stream("What was he accused of?", history, index=other_field, settings=other_field.settings))
+    standalone = next(e.text for e in events if e.kind == "standalone")
+    assert "Daniel Harlow" in standalone
+    assert "2.4 million pounds" in events[-1].answer.answer
+
+
+def test_elliptical_follow_up_borrows_the_previous_question():
+    history = [{"role": "user", "content": "Where did Wanjiru finish the race?"},
+               {"role": "assistant", "content": "In Lakeside Park [1]."}]
+    assert readings("And Tirunesh Alemu?", history) == ["Where did Tirunesh Alemu finish the race?"]
