@@ -236,7 +236,7 @@ def _swapped_value(claim: Sentence, aligned: Sentence, claim_text: str) -> Check
     named = {fold(t) for i, t in enumerate(tokens) if t[0].isdigit() or (i > 0 and t[0].isupper())}
     claim_words = set(_words(claim_text))
     for cs, ps in _replacements(claim_text, aligned):
-        said = [t for t in tokens if fold(t) in cs & named]
+        said = list(dict.fromkeys(t for i, t in enumerate(tokens) if i > 0 and fold(t) in cs & named))
         if not said:
             continue
         for w in aligned.values:
