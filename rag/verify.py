@@ -233,10 +233,10 @@ def _swapped_value(claim: Sentence, aligned: Sentence, claim_text: str) -> Check
                                  passage_value=w.text or w.norm, claim_value=v.text or v.norm)
     # A value the tagger did not see in the claim: a name or number in place of the passage's value.
     tokens = re.findall(r"\w+", claim_text)
-    named = {fold(t) for i, t in enumerate(tokens) if t[0].isdigit() or (i > 0 and t[0].isupper())}
+    named = {fold(t) for t in tokens if t[0].isdigit() or t[0].isupper()}
     claim_words = set(_words(claim_text))
     for cs, ps in _replacements(claim_text, aligned):
-        said = list(dict.fromkeys(t for i, t in enumerate(tokens) if i > 0 and fold(t) in cs & named))
+        said = list(dict.fromkeys(t for t in tokens if fold(t) in cs & named))
         if not said:
             continue
         for w in aligned.values:
