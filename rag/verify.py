@@ -50,6 +50,10 @@ PAIR_GAIN = 0.15
 # A short deleted run around a negation word is a removed negation; a longer
 # one is a dropped clause (a true claim may drop a negated clause).
 NEG_RUN_MAX = 2
+# A replaced run is a value swapped in its slot when the passage's run is at
+# most this many words longer than the claim's ("the Soviet Union" for
+# "Ramón Mercader"); longer runs are the same words in another order.
+SLOT_SLACK = 2
 
 _NEGATIONS = frozenset({"not", "never", "no", "neither", "nor", "nobody", "nothing", "none", "cannot"})
 _WORD = re.compile(r"\w+(?:'\w+)?")
@@ -222,7 +226,9 @@ def _slot_value(v: Value, claim_text: str, aligned: Sentence, claim: Sentence) -
 
 def _swapped_value(claim: Sentence, aligned: Sentence, claim_text: str) -> Check | None:
     """A passage value replaced in its slot by a different claim value ("Hero of the X")."""
-    for cs, ps in _replacements(claim_text, aligned):
+    # Only like-for-like runs: a long passage run against a short claim run is a reordering.
+    runs = [(cs, ps) for cs, ps in _replacements(claim_text, aligned) if len(ps) <= len(cs) + SLOT_SLACK]
+    for cs, ps in runs:
         for v in claim.values:
             if not _value_words(v) & cs:
                 continue
@@ -235,7 +241,7 @@ def _swapped_value(claim: Sentence, aligned: Sentence, claim_text: str) -> Check
     tokens = re.findall(r"\w+", claim_text)
     named = {fold(t) for t in tokens if t[0].isdigit() or t[0].isupper()}
     claim_words = set(_words(claim_text))
-    for cs, ps in _replacements(claim_text, aligned):
+    for cs, ps in runs:
         said = list(dict.fromkeys(t for t in tokens if fold(t) in cs & named))
         if not said:
             continue
