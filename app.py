@@ -37,6 +37,7 @@ log = logging.getLogger("rag.app")
 ENGINES = list(typing.get_args(Engine))
 UPLOAD_TYPES = sorted(ext.lstrip(".") for ext in SUPPORTED)
 UNSUPPORTED_MARK = "⚠ not supported by the cited passage"
+CONTRADICTED_MARK = "✖ contradicted by the cited passage"
 
 st.set_page_config(page_title="Trotsky RAG: research chat with cited sources", page_icon="📚", layout="wide")
 
@@ -140,11 +141,14 @@ def rate(turn: dict, key: str, settings: Settings) -> None:
 
 def citation_card(c: Citation) -> None:
     label = f"[{c.n}] " + byline(c.title, c.author, c.date, c.location)
+    contradicted = getattr(c, "verdict", "") == "contradicted"
     if not c.supported:
-        label += f" — {UNSUPPORTED_MARK}"
+        label += f" — {CONTRADICTED_MARK if contradicted else UNSUPPORTED_MARK}"
     with st.expander(label):
-        if not c.supported:
-            st.warning(UNSUPPORTED_MARK)
+        if contradicted:
+            st.error(f"{CONTRADICTED_MARK}: {safe(c.reason)}")
+        elif not c.supported:
+            st.warning(UNSUPPORTED_MARK + (f": {safe(c.reason)}" if getattr(c, "reason", "") else ""))
         st.markdown(highlighted(c.text, c.quote, c.quote_start))
         source_line(c.source, c.url)
 
@@ -170,8 +174,14 @@ def answer_body(answer: Answer) -> None:
     """Everything under the answer text: notices, unsupported claims, source cards."""
     for notice in answer.notices:
         st.warning(safe(notice))
+    verdicts = {c["text"]: c for c in getattr(answer, "claims", [])}
     for claim in answer.unsupported:
-        st.warning(f"{UNSUPPORTED_MARK}: “{safe(claim)}”")
+        v = verdicts.get(claim, {})
+        if v.get("verdict") == "contradicted":
+            said = f" — the passage says: {safe(v['passage_value'])}" if v.get("passage_value") else ""
+            st.error(f"{CONTRADICTED_MARK}: “{safe(claim)}” ({safe(v['reason'])}){said}")
+        else:
+            st.warning(f"{UNSUPPORTED_MARK}: “{safe(claim)}”" + (f" ({safe(v['reason'])})" if v.get("reason") else ""))
     for c in answer.citations:
         citation_card(c)
     if answer.refused and answer.contexts:

@@ -238,15 +238,23 @@ def _eval_verifier(settings, out_dir: Path, per_kind: int, as_json: bool) -> Non
 
 def _print_sources(answer) -> None:
     for c in answer.citations:
-        mark = "" if c.supported else " [yellow](unsupported)[/yellow]"
+        mark = ("" if c.supported else " [red](contradicted)[/red]" if c.verdict == "contradicted"
+                else " [yellow](unsupported)[/yellow]")
         where = f", {c.location}" if c.location else ""
         out.print(f"  [bold][{c.n}][/bold] {escape(c.title)} ({escape(c.source)}{escape(where)}){mark}", highlight=False)
         if c.quote:
             out.print(f"      “{escape(c.quote.strip())}”", highlight=False)
     if answer.refused and answer.contexts:
         out.print("  closest sources: " + "; ".join(escape(p.source) for p in answer.contexts), highlight=False)
+    verdicts = {c["text"]: c for c in answer.claims}
     for claim in answer.unsupported:
-        out.print(f"  [yellow]not supported by the cited passage:[/yellow] {escape(claim)}", highlight=False)
+        v = verdicts.get(claim, {})
+        if v.get("verdict") == "contradicted":
+            said = f"; the passage says: {escape(v['passage_value'])}" if v.get("passage_value") else ""
+            out.print(f"  [red]contradicted by the cited passage:[/red] {escape(claim)} ({escape(v['reason'])}){said}", highlight=False)
+        else:
+            why = f" ({escape(v['reason'])})" if v.get("reason") else ""
+            out.print(f"  [yellow]not supported by the cited passage:[/yellow] {escape(claim)}{why}", highlight=False)
     for notice in answer.notices:
         out.print(f"  [yellow]notice:[/yellow] {escape(notice)}", highlight=False)
 
