@@ -37,6 +37,7 @@ log = logging.getLogger("rag.app")
 ENGINES = engine_names()
 UPLOAD_TYPES = sorted(ext.lstrip(".") for ext in SUPPORTED)
 UNSUPPORTED_MARK = "⚠ not supported by the cited passage"
+CONTRADICTED_MARK = "✖ contradicted by the cited passage"
 
 st.set_page_config(page_title="Trotsky RAG: research chat with cited sources", page_icon="📚", layout="wide")
 
@@ -149,11 +150,14 @@ def with_heading(text: str, quote: str = "", start: int = 0) -> None:
 def citation_card(c: Citation, works: list[dict[str, str]] = ()) -> None:
     """One citation: the passage with its quote marked, the file, and the works the file names."""
     label = f"[{c.n}] " + byline(c.title, c.author, c.date, c.location)
+    contradicted = getattr(c, "verdict", "") == "contradicted"
     if not c.supported:
-        label += f" — {UNSUPPORTED_MARK}"
+        label += f" — {CONTRADICTED_MARK if contradicted else UNSUPPORTED_MARK}"
     with st.expander(label):
-        if not c.supported:
-            st.warning(UNSUPPORTED_MARK)
+        if contradicted:
+            st.error(f"{CONTRADICTED_MARK}: {safe(c.reason)}")
+        elif not c.supported:
+            st.warning(UNSUPPORTED_MARK + (f": {safe(c.reason)}" if getattr(c, "reason", "") else ""))
         with_heading(c.text, c.quote, c.quote_start)
         source_line(c.source, c.url)
         if works:
@@ -208,8 +212,14 @@ def answer_body(answer: Answer) -> None:
     """Everything under the answer text: notices, unsupported claims, source cards."""
     for notice in answer.notices:
         st.warning(safe(notice))
+    verdicts = {c["text"]: c for c in getattr(answer, "claims", [])}
     for claim in answer.unsupported:
-        st.warning(f"{UNSUPPORTED_MARK}: “{safe(claim)}”")
+        v = verdicts.get(claim, {})
+        if v.get("verdict") == "contradicted":
+            said = f" — the passage says: {safe(v['passage_value'])}" if v.get("passage_value") else ""
+            st.error(f"{CONTRADICTED_MARK}: “{safe(claim)}” ({safe(v['reason'])}){said}")
+        else:
+            st.warning(f"{UNSUPPORTED_MARK}: “{safe(claim)}”" + (f" ({safe(v['reason'])})" if v.get("reason") else ""))
     meta = {p.chunk_id: p.metadata for p in answer.contexts}
     for c in answer.citations:
         citation_card(c, listed_sources(meta.get(c.chunk_id, {})))

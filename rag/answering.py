@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
-from .citations import CitationStream, check_support, cited_numbers, split_sentences, strip_marks
+from .citations import CitationStream, cited_numbers, split_sentences, strip_marks
 from .config import Settings
 from .conversation import clean_question, readings, validate_history
 from .embeddings import scoring_embedder
@@ -24,6 +24,7 @@ from .index import Index
 from .keyword import query_terms
 from .reader import REFUSAL, Reading, parts_of, read, refusal_text, short_answer
 from .retrieval import Passage, search
+from .verify import SUPPORTED, verify_claim
 
 DISAGREEMENT = "Sources differ:"
 PART_PASSAGES = 2  # best passages of each part's own search added for a question in several parts
@@ -36,7 +37,7 @@ class Citation:
     source: str
     title: str
     quote: str  # verbatim span of the passage that supports the claim
-    supported: bool
+    supported: bool  # verdict == "supported" (kept for compatibility)
     text: str  # the whole passage, for the source card
     quote_start: int  # offset of the quote in `text`
     location: str = ""
@@ -44,6 +45,9 @@ class Citation:
     date: str = ""
     url: str = ""
     start: int | None = None  # offset of the passage in its source file
+    verdict: str = "unsupported"  # the verifier's: supported / contradicted / unsupported
+    reason: str = ""  # why, e.g. "the passage says 20 years, not 40 years"
+    passage_value: str = ""  # for a contradiction: what the passage states instead
 
 
 @dataclass
@@ -56,7 +60,8 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     contexts: list[Passage] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
-    unsupported: list[str] = field(default_factory=list)  # sentences no cited passage supports
+    unsupported: list[str] = field(default_factory=list)  # claims no cited passage supports (or contradicted)
+    claims: list[dict] = field(default_factory=list)  # per claim: text, verdict, reason, citations
     disagreement: bool = False
     evidence: float = 0.0
     short_answer: str = ""  # the direct answer alone, cited ("Ramón Mercader [1], with an ice axe [1].")
@@ -79,6 +84,7 @@ class Answer:
             ],
             "notices": self.notices,
             "unsupported": self.unsupported,
+            "claims": self.claims,
             "disagreement": self.disagreement,
             "evidence": round(self.evidence, 4),
             "short_answer": self.short_answer,
@@ -266,23 +272,35 @@ def ask(question: str, history: list[dict] | None = None, **kwargs) -> Answer:
     raise AssertionError("ask_stream ended without an answer")
 
 
-def _verify(answer: Answer, cited: list[Passage], embedder) -> None:
-    """Check every cited sentence against its passages; record quotes and support."""
-    best: dict[int, tuple[float, object]] = {}
+def _verify(answer: Answer, cited: list[Passage], embedder=None) -> None:
+    """Check every cited sentence against its passages (rag.verify); record verdicts and quotes.
+
+    Each claim gets a verdict; each cited passage gets the best verdict it
+    gives to a claim citing it (a passage that supports none is marked).
+    """
+    rank = {"supported": 0, "contradicted": 1, "unsupported": 2}
+    best: dict[int, object] = {}
     for sentence in split_sentences(answer.answer):
         claim = strip_marks(sentence)
         if not query_terms(claim) or claim.rstrip(":") == DISAGREEMENT.rstrip(":"):
             continue
         numbers = [n for n in cited_numbers(sentence) if 1 <= n <= len(cited)]
-        checks = {n: check_support(claim, cited[n - 1].text, embedder) for n in numbers}
-        if not any(c.supported for c in checks.values()):
+        if not numbers:
+            continue
+        verdict, checks = verify_claim(claim, [(cited[n - 1].text, cited[n - 1].analysis) for n in numbers])
+        if verdict.verdict != SUPPORTED:
             answer.unsupported.append(claim)
-        for n, c in checks.items():
-            score = (c.supported, c.lexical + c.semantic)
-            if n not in best or score > best[n][0]:
-                best[n] = (score, c)
+        answer.claims.append({
+            "text": claim, "verdict": verdict.verdict, "reason": verdict.reason,
+            "passage_value": verdict.passage_value,
+            "citations": [{"n": n, "verdict": c.verdict, "reason": c.reason, "quote": c.quote,
+                           "passage_value": c.passage_value} for n, c in zip(numbers, checks)],
+        })
+        for n, c in zip(numbers, checks):
+            if n not in best or rank[c.verdict] < rank[best[n].verdict]:
+                best[n] = c
     for n, p in enumerate(cited, 1):
-        check = best.get(n, (None, None))[1]
+        check = best.get(n)
         m = p.metadata
         answer.citations.append(Citation(
             n=n, chunk_id=p.chunk_id, source=p.source, title=p.title,
@@ -290,6 +308,9 @@ def _verify(answer: Answer, cited: list[Passage], embedder) -> None:
             text=p.text, quote_start=check.start if check else 0, location=p.location,
             author=str(m.get("author", "")), date=str(m.get("date", "")), url=str(m.get("url", "")),
             start=m.get("start"),
+            verdict=check.verdict if check else "unsupported",
+            reason=check.reason if check else "no claim of the answer cites it",
+            passage_value=check.passage_value if check else "",
         ))
 
 

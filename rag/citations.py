@@ -1,20 +1,15 @@
-"""Citations that can be trusted: parse while streaming, then verify.
+"""Citation marks: parse them while streaming, find and strip them.
 
 `CitationStream` turns a model's token stream, in which passages are cited
 by the ids they were given in the prompt ("[3]"), into display text in which
 citations are numbered 1..n in order of first appearance. An id that names
-no passage is dropped, never shown. `verify` then checks every cited
-sentence against the passage it cites and records the verbatim span that
-supports it, or marks the claim unsupported.
+no passage is dropped, never shown. Checking what a cited sentence claims
+against its passages is the verifier's work (rag/verify.py).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-
-from .embeddings import embed_cached
-from .keyword import query_terms, term_in, words_of
 
 _MARK = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 _MARK_PREFIX = re.compile(r"\[(\d{1,3}(\s*[,;]\s*(\d{1,3})?)*)?$")
@@ -112,57 +107,3 @@ def rewrite(text: str, valid_ids: set[int]) -> tuple[str, list[int]]:
     """Non-streaming form: (display text, model ids in display order)."""
     s = CitationStream(valid_ids)
     return s.feed(text) + s.close(), s.order
-
-
-# -- verification ------------------------------------------------------------
-
-SUPPORT_THRESHOLD = 0.6  # combined lexical/semantic support needed to count as supported
-
-
-@dataclass
-class Check:
-    """How well one passage supports one sentence."""
-
-    quote: str  # verbatim span of the passage (its best-matching sentence)
-    start: int  # offset of the quote in the passage text
-    lexical: float  # share of the claim's content words found in the quote's passage
-    semantic: float  # cosine between the claim and the quote
-    supported: bool = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.supported = support_score(self.lexical, self.semantic) >= SUPPORT_THRESHOLD
-
-
-def support_score(lexical: float, semantic: float) -> float:
-    return 0.6 * lexical + 0.4 * max(semantic, 0.0)
-
-
-def lexical_support(claim: str, passage: str) -> float:
-    """Share of the claim's content words present in the passage."""
-    terms = query_terms(strip_marks(claim))
-    if not terms:
-        return 1.0
-    words = words_of(passage)
-    return sum(1 for t in terms if term_in(t, words)) / len(terms)
-
-
-def check_support(claim: str, passage: str, embedder) -> Check:
-    """Find the passage sentence that best supports `claim` and score it."""
-    claim = strip_marks(claim)
-    spans = sentence_spans(passage) or [(0, len(passage))]
-    sentences = [passage[s:e] for s, e in spans]
-    flat = [" ".join(x.split()) for x in sentences]
-    if " ".join(claim.split()) in flat:  # a verbatim quote (the extractive engine's case)
-        i = flat.index(" ".join(claim.split()))
-        return Check(quote=sentences[i], start=spans[i][0], lexical=1.0, semantic=1.0)
-    vectors = embed_cached(embedder, [claim] + sentences)
-    sims = vectors[1:] @ vectors[0]
-    lex = [lexical_support(claim, s) for s in sentences]
-    best = max(range(len(sentences)), key=lambda i: support_score(lex[i], float(sims[i])))
-    return Check(
-        quote=sentences[best],
-        start=spans[best][0],
-        # A claim may combine two sentences of the passage: credit the whole passage's words.
-        lexical=max(lex[best], 0.9 * lexical_support(claim, passage)),
-        semantic=float(sims[best]),
-    )

@@ -196,12 +196,17 @@ def evaluate(
     out_dir: Annotated[Path, typer.Option("--out", help="Where the report, chart and JSON go.")] = Path("docs/eval"),
     limit: Annotated[Optional[int], typer.Option(help="Evaluate an evenly spread sample of N questions (for slow engines).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    verifier: Annotated[bool, typer.Option("--verifier", help="Run the verifier's perturbation suite on the corpus instead (writes verifier.md).")] = False,
+    per_kind: Annotated[int, typer.Option(help="With --verifier: claims sampled per kind.")] = 60,
 ) -> None:
     """Measure retrieval and answers against the question set, with baselines."""
     from .engines import make_engine
     from .evaluation import load_questions, run_eval, sample_questions, write_report
 
     settings = _settings()
+    if verifier:
+        _eval_verifier(settings, settings.path(out_dir), per_kind, as_json)
+        return
     questions = sample_questions(load_questions(settings.path(question_set)), limit)
     names = tuple(c.strip() for c in configs.split(",") if c.strip())
     index = _open(settings)
@@ -228,17 +233,56 @@ def evaluate(
     out.print(f"report: {report}; {run.seconds:.0f} s", highlight=False)
 
 
+def _eval_verifier(settings, out_dir: Path, per_kind: int, as_json: bool) -> None:
+    """The perturbation suite over the corpus's chunks (see rag/perturb.py)."""
+    import time
+
+    from . import perturb
+
+    files = sorted(p for p in settings.corpus_path.rglob("*") if p.is_file() and not p.name.startswith("."))
+    started = time.time()
+    with err.status("chunking and analysing the corpus"):
+        texts, analyses = perturb.passages_of_files(files, settings)
+    with err.status(f"verifying claims made from {len(texts)} passages"):
+        result = perturb.run_suite(texts, analyses, per_kind=per_kind)
+    seconds = time.time() - started
+    body = perturb.report(result, f"The corpus ({len(files)} files, {len(texts)} passages, up to {per_kind} claims per kind)")
+    misses = "\n".join(f"- {c.kind}: “{c.text}” → {v} ({why})" for c, v, why in result.misses[:30])
+    doc = (f"# Verifier: perturbation suite\n\nCommand: `rag eval --verifier --per-kind {per_kind}` ({seconds:.0f} s).\n\n"
+           "Claims are made mechanically from the linguistic analysis of each passage's sentences "
+           "(rag/perturb.py) and verified against the passage they came from (rag/verify.py). "
+           "A twisted claim is right when flagged (unsupported or contradicted); a true claim when supported.\n\n"
+           "Targets: twisted flagged >= 0.95 overall and >= 0.9 per kind; verbatim accepted >= 0.98; "
+           "paraphrased accepted >= 0.85.\n\n" + body + "\n### Misses\n\n" + (misses or "none") + "\n")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "verifier.md").write_text(doc, encoding="utf-8")
+    summary = {k: round(result.rate(k), 4) for k in result.counts} | {"twisted": round(result.twisted_rate(), 4)}
+    if as_json:
+        sys.stdout.write(json.dumps({"summary": summary, "counts": result.counts, "report": str(out_dir / "verifier.md")}, indent=1) + "\n")
+        return
+    out.print(body, highlight=False)
+    out.print(f"report: {out_dir / 'verifier.md'}", highlight=False)
+
+
 def _print_sources(answer) -> None:
     for c in answer.citations:
-        mark = "" if c.supported else " [yellow](unsupported)[/yellow]"
+        mark = ("" if c.supported else " [red](contradicted)[/red]" if c.verdict == "contradicted"
+                else " [yellow](unsupported)[/yellow]")
         where = f", {c.location}" if c.location else ""
         out.print(f"  [bold][{c.n}][/bold] {escape(c.title)} ({escape(c.source)}{escape(where)}){mark}", highlight=False)
         if c.quote:
             out.print(f"      “{escape(c.quote.strip())}”", highlight=False)
     if answer.refused and answer.contexts:
         out.print("  closest sources: " + "; ".join(escape(p.source) for p in answer.contexts), highlight=False)
+    verdicts = {c["text"]: c for c in answer.claims}
     for claim in answer.unsupported:
-        out.print(f"  [yellow]not supported by the cited passage:[/yellow] {escape(claim)}", highlight=False)
+        v = verdicts.get(claim, {})
+        if v.get("verdict") == "contradicted":
+            said = f"; the passage says: {escape(v['passage_value'])}" if v.get("passage_value") else ""
+            out.print(f"  [red]contradicted by the cited passage:[/red] {escape(claim)} ({escape(v['reason'])}){said}", highlight=False)
+        else:
+            why = f" ({escape(v['reason'])})" if v.get("reason") else ""
+            out.print(f"  [yellow]not supported by the cited passage:[/yellow] {escape(claim)}{why}", highlight=False)
     for notice in answer.notices:
         out.print(f"  [yellow]notice:[/yellow] {escape(notice)}", highlight=False)
 

@@ -14,6 +14,9 @@ Modes:
     "hang"         accepts the connection, reads the request and never answers
     "cut"          starts a good stream, sends a few chunks, then closes the socket
                    without finishing the chunked body (no final chunk, no [DONE])
+    "lie"          a lying model: one true sentence of source 1 and one twisted
+                   sentence made from source 1 (a value, a date, a month, a
+                   negation, a role or a name changed; rag.perturb makes it), both cited [1]
 
 The good answer is the first sentence of the prompt's `<source id="1">` block
 followed by " [1]" (so it is supported by the passage it cites), streamed in
@@ -33,7 +36,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from rag.net import free_port
 
-MODES = ("ok", "429-then-ok", "500", "401", "hang", "cut")
+MODES = ("ok", "429-then-ok", "500", "401", "hang", "cut", "lie")
+LIE_KINDS = ("number", "date", "month", "negation", "role", "entity")  # tried in this order
 _SOURCE_1 = re.compile(r'<source id="1"[^>]*>\n(.*?)\n</source>', re.S)
 
 
@@ -46,6 +50,27 @@ def first_source_sentence(body: dict) -> str:
     text = " ".join(m.group(1).split())
     end = re.search(r"(?<=[.!?])\s", text)
     return text[: end.start()] if end else text
+
+
+def source_text(body: dict) -> str:
+    prompt = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
+    m = _SOURCE_1.search(prompt)
+    return m.group(1) if m else ""
+
+
+def lie(body: dict, kinds: tuple[str, ...] = LIE_KINDS) -> tuple[str, str, str]:
+    """(answer, true sentence, twisted sentence) for the prompt's source 1."""
+    from rag import perturb
+
+    text = source_text(body)
+    claims = perturb.make_claims([text]) if text else []
+    true = next((c.text for c in claims if c.kind == "verbatim"), "")
+    for kind in kinds:
+        twisted = next((c for c in claims if c.kind == kind), None)
+        if twisted:
+            truth = next((c.text for c in claims if c.kind == "verbatim" and c.text != twisted.source), true)
+            return f"{truth} [1] {twisted.text} [1]", truth, twisted.text
+    return (f"{true} [1]" if true else "The sources do not say."), true, ""
 
 
 def closed_port() -> int:
@@ -93,6 +118,10 @@ class _Handler(BaseHTTPRequestHandler):
         }
 
     def _pieces(self, body: dict) -> list[str]:
+        if self.server.mode == "lie":
+            answer = lie(body, self.server.lie_kinds)[0]
+            self.server.lies.append(answer)
+            return [w if i == 0 else " " + w for i, w in enumerate(answer.split(" "))]
         answer = self.server.answer or first_source_sentence(body) + " [1]"
         words = answer.replace(" [1]", " [").split(" ")
         pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
@@ -174,7 +203,8 @@ class _Server(ThreadingHTTPServer):
 class FaultServer:
     """Context manager: `with FaultServer("500") as srv: srv.base_url ...`."""
 
-    def __init__(self, mode: str, *, answer: str | None = None, cut_after: int = 3, model: str = "fake"):
+    def __init__(self, mode: str, *, answer: str | None = None, cut_after: int = 3, model: str = "fake",
+                 lie_kinds: tuple[str, ...] = LIE_KINDS):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; one of {MODES}")
         self.httpd = _Server(("127.0.0.1", 0), _Handler)
@@ -182,6 +212,8 @@ class FaultServer:
         self.httpd.answer = answer
         self.httpd.cut_after = cut_after
         self.httpd.model_name = model
+        self.httpd.lie_kinds = lie_kinds
+        self.httpd.lies = []  # the answers a "lie" server gave
         self.httpd.requests = []
         self.httpd.lock = threading.Lock()
         self.httpd.release = threading.Event()
