@@ -143,7 +143,9 @@ class PartReading:
 
     @property
     def answered(self) -> bool:
-        return bool(self.groups) or (self.part.type == "any" and self.best is not None)
+        # "how" asks for a manner, which is not always an instrument ("How was he
+        # caught?"): then the best sentence about the focus answers, as for "why"
+        return bool(self.groups) or (self.part.type in ("any", "manner") and self.best is not None)
 
 
 @dataclass
@@ -490,7 +492,7 @@ class _Reader:
         cands = [c for x in top for c in self.candidates(i, part, x)]
         groups = _vote(cands)
         if not groups:
-            return PartReading(part, [], [], best)
+            return PartReading(part, [], [], best, about[:MAX_SUPPORTING] if part.type == "manner" else [])
         win = groups[0]
         rivals = [g for g in groups[1:] if _disagrees(win, g)]
         return PartReading(part, [win], rivals[:2], best)
