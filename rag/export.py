@@ -62,13 +62,13 @@ def _citation(c: Citation) -> list[str]:
 
 def _work(s: dict[str, str]) -> str:
     """One work a brief names: title, author or publisher, and the address as a link."""
-    parts = [_md(_line(s[k])) for k in ("title", "author", "publisher") if s.get(k)]
+    parts = [md_escape(_line(s[k])) for k in ("title", "author", "publisher") if s.get(k)]
     text = ", ".join(parts)
     url = s.get("url", "")
     if re.fullmatch(r"https?://[^\s<>()\[\]\\]+", url):
         text = f"{text} <{url}>" if text else f"<{url}>"
     elif url:
-        text += f" ({_md(url)})"
+        text += f" ({md_escape(url)})"
     return text
 
 

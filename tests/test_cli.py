@@ -65,10 +65,15 @@ def test_check_passes_on_a_consistent_index_and_fails_on_a_broken_one(cli_root, 
     assert report["chunks"] > 0 and not any(v for k, v in report.items() if k != "chunks")
     broken = tmp_path / "broken"
     shutil.copytree(cli_root, broken)
-    keyword = [p for p in (broken / "data").rglob("*") if p.is_file() and "keyword" in p.name]
-    assert keyword, sorted(p.name for p in (broken / "data").rglob("*"))
-    for p in keyword:
-        p.unlink()
+    # Chroma holds the truth and the keyword index is a cache rebuilt from it,
+    # so the break that matters is a catalogued source whose chunks are gone.
+    import chromadb
+
+    client = chromadb.PersistentClient(path=str(broken / "data" / "chroma"))
+    chunks = client.get_collection("corpus")
+    some = chunks.get(include=["metadatas"], limit=1)["metadatas"][0]["source"]
+    chunks.delete(where={"source": some})
+    del client
     r = rag(broken, "check")
     assert r.returncode == 1 and "inconsistent" in r.stderr
 
@@ -82,11 +87,13 @@ def test_eval_with_limit_measures_a_sample_of_the_question_file(cli_root):
         {"id": "n1", "category": "unanswerable", "question": "What is the capital of Australia?", "history": [],
          "key_facts": [], "gold_sources": [], "answerable": False},
     ]
+    for q in questions:
+        q["split"] = "dev"
     (cli_root / "qa.jsonl").write_text("\n".join(json.dumps(q) for q in questions) + "\n")
     r = rag(cli_root, "eval", "--set", "qa.jsonl", "--configs", "full", "--limit", "2", "--out", "report", "--json")
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
-    full = data["summary"]["full"]
+    full = data["summary"]["dev"]["full"]
     assert full["hit@5"] == 1.0  # the sample is m1 and b1 (every 1.5th), both answerable and found
     assert (cli_root / "report").is_dir() and any((cli_root / "report").iterdir())
 

@@ -534,10 +534,15 @@ def hostile_index(tmp_path_factory, embedder):
 
 
 def _verbatim(answer) -> None:
-    """Every sentence of the answer is source text, cited: nothing was composed."""
+    """After the short typed answer, every sentence is source text, cited:
+    nothing was composed; and the short answer's values pass the verifier."""
     cited = [c.text for c in answer.citations]
     flat = [" ".join(t.split()) for t in cited]
-    for sentence in split_sentences(answer.answer):
+    text = answer.answer
+    if answer.short_answer:
+        assert text.startswith(answer.short_answer), (text, answer.short_answer)
+        text = text[len(answer.short_answer):]
+    for sentence in split_sentences(text):
         claim = " ".join(strip_marks(sentence).split())
         assert any(claim in t for t in flat), f"not verbatim source text: {claim!r}"
     assert answer.unsupported == []
