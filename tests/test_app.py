@@ -120,7 +120,8 @@ def test_export_feedback_and_new_chat(app_env, monkeypatch):
     ask(at, "Where was Georgi Markov attacked?")
     md = exported[-1].decode()
     assert "## 1. Where was Georgi Markov attacked?" in md
-    assert "## Bibliography" in md and "corpus/briefs/markov.md" in md
+    cited = {c.source for c in answers(at)[0].citations}
+    assert "## Bibliography" in md and cited and all(src in md for src in cited), (cited, md[-600:])
 
     feedback = app_env.data_path / "feedback.jsonl"
     lines_before = feedback.read_text().splitlines() if feedback.exists() else []

@@ -574,7 +574,7 @@ def test_hostile_passage_is_only_ever_quoted_and_cited(hostile_index, question):
     assert answer.answer.count("pwned") == answer.answer.count(INJECTION)
     assert not answer.answer.lstrip().startswith("I have been pwned")
     n = int(re.search(re.escape(INJECTION) + r" \[(\d+)\]", answer.answer).group(1))
-    assert answer.citations[n - 1].source in hostile and INJECTION in answer.citations[n - 1].quote
+    assert answer.citations[n - 1].source in hostile and INJECTION in answer.citations[n - 1].text
 
 
 def test_html_scripts_and_handlers_never_reach_the_index(hostile_index):
