@@ -71,7 +71,7 @@ def env_for(server, root: Path, data: str, collection: str, **more) -> dict[str,
     return env
 
 
-def rag(args: list[str], env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
+def rag(args: list[str], env: dict, timeout: float = 900) -> subprocess.CompletedProcess:
     p = subprocess.run([str(RAG), *args], env=env, cwd=env["RAG_ROOT"], capture_output=True,
                        text=True, timeout=timeout)
     assert "Traceback" not in p.stderr, p.stderr
