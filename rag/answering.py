@@ -285,7 +285,10 @@ def _verify(answer: Answer, cited: list[Passage], embedder=None) -> None:
         if not query_terms(claim) or claim.rstrip(":") == DISAGREEMENT.rstrip(":"):
             continue
         numbers = [n for n in cited_numbers(sentence) if 1 <= n <= len(cited)]
-        if not numbers:
+        if not numbers:  # a claim with no citation to a passage shown is never passed as sourced
+            answer.unsupported.append(claim)
+            answer.claims.append({"text": claim, "verdict": "unsupported", "reason": "no citation",
+                                  "passage_value": "", "citations": []})
             continue
         verdict, checks = verify_claim(claim, [(cited[n - 1].text, cited[n - 1].analysis) for n in numbers])
         if verdict.verdict != SUPPORTED:
