@@ -147,31 +147,26 @@ def _month(word: str) -> int:
     return _MONTH_ABBR[word.rstrip(".")[:4] if word.startswith("sept") else word[:3]]
 
 
+# Date shapes, most precise first: (pattern, normalised form from its groups).
+_DATE_SHAPES = (
+    (re.compile(rf"\b{_YEAR}-(\d\d)-(\d\d)\b"), lambda g: f"{g[0]}-{g[1]}-{g[2]}"),
+    (re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}\s*,?\s*{_YEAR}\b"), lambda g: f"{g[2]}-{_month(g[1]):02d}-{int(g[0]):02d}"),
+    (re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b"), lambda g: f"{g[2]}-{_month(g[0]):02d}-{int(g[1]):02d}"),
+    (re.compile(rf"\b{_MONTH},?\s+{_YEAR}\b"), lambda g: f"{g[1]}-{_month(g[0]):02d}"),
+    (re.compile(r"\b(1[0-9]\d0|20\d0)'?s\b"), lambda g: f"{g[0]}s"),
+    (re.compile(rf"\b{_YEAR}\b"), lambda g: g[0]),
+    (re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}\b"), lambda g: f"--{_month(g[1]):02d}-{int(g[0]):02d}"),
+    (re.compile(rf"\b{_MONTH}\s+{_DAY}\b"), lambda g: f"--{_month(g[0]):02d}-{int(g[1]):02d}"),
+)
+
+
 def date_norm(text: str) -> str | None:
     """A date phrase as "YYYY", "YYYY-MM", "YYYY-MM-DD", "--MM-DD" (no year) or "YYYYs" (a decade)."""
     t = fold(text)
-    m = re.search(rf"\b{_YEAR}-(\d\d)-(\d\d)\b", t)
-    if m:
-        return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
-    m = re.search(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}\s*,?\s*{_YEAR}\b", t)
-    if m:
-        return f"{m.group(3)}-{_month(m.group(2)):02d}-{int(m.group(1)):02d}"
-    m = re.search(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", t)
-    if m:
-        return f"{m.group(3)}-{_month(m.group(1)):02d}-{int(m.group(2)):02d}"
-    m = re.search(rf"\b{_MONTH},?\s+{_YEAR}\b", t)
-    if m:
-        return f"{m.group(2)}-{_month(m.group(1)):02d}"
-    m = re.search(r"\b(1[0-9]\d0|20\d0)'?s\b", t)
-    if m:
-        return f"{m.group(1)}s"
-    m = re.search(rf"\b{_YEAR}\b", t)
-    if m:
-        return m.group(1)
-    m = re.search(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}\b", t) or re.search(rf"\b{_MONTH}\s+{_DAY}\b", t)
-    if m:
-        day, month = (m.group(1), m.group(2)) if m.group(1).isdigit() else (m.group(2), m.group(1))
-        return f"--{_month(month):02d}-{int(day):02d}"
+    for pattern, form in _DATE_SHAPES:
+        m = pattern.search(t)
+        if m:
+            return form(m.groups())
     return None
 
 
