@@ -97,7 +97,7 @@ def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
     texts = [strip_marks(m["content"]) for m in turns]
     per_message = []
     for m, analysis in reversed(list(zip(turns, language.analyse_many(texts)))):
-        values = [v for s in analysis.sentences for v in s.values]
+        values = [v for s in analysis.sentences for v in _by_salience(s)]
         got = [v for v in values if v.kind in kinds]
         if not got and "person" in kinds and m["role"] == "user":
             # a question about someone ("Who was Natalia Sedova?") whose name
@@ -114,6 +114,23 @@ def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
         found.append(re.sub(r"['’]s$", "", text))
         norms.append((v.norm, v.kind))
     return found
+
+
+_SALIENT_DEPS = {"nsubj": 0, "nsubjpass": 0, "dobj": 0, "attr": 0, "ROOT": 0, "pobj": 1, "conj": 1}
+
+
+def _by_salience(sentence) -> list:
+    """A sentence's values, the most salient first: a subject or object of a
+    verb before a name inside a prepositional phrase, before a name that only
+    modifies a noun ("who poisoned Alexander Litvinenko?" is about Litvinenko
+    more than "according to the Owen inquiry")."""
+    doc = sentence.doc()
+
+    def rank(v) -> int:
+        span = doc.char_span(v.start - sentence.start, v.end - sentence.start, alignment_mode="expand")
+        return _SALIENT_DEPS.get(span.root.dep_, 2) if span is not None else 2
+
+    return sorted(sentence.values, key=rank)  # stable: position breaks ties
 
 
 def _previous_question(history: list[dict]) -> str:
@@ -183,7 +200,7 @@ def readings(question: str, history: list[dict]) -> list[str]:
     slots = firsts
     options: list[str] = []
     first_kinds = slots[0][2]
-    for entity in _antecedents(history, first_kinds)[:2]:
+    for entity in _antecedents(history, first_kinds)[:MAX_READINGS]:
         out = []
         for k, t in enumerate(doc):
             slot = next((sl for sl in slots if sl[0] == t.i), None)

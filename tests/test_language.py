@@ -86,3 +86,14 @@ def test_values_agree_up_to_precision():
 
 def test_pipeline_is_loaded_once():
     assert language.nlp() is language.nlp()
+
+
+def test_the_parse_is_stored_and_rebuilt_without_the_model():
+    text = "In 1904 the baker Henri Roux killed the banker Paul Girard with a revolver.  \n\nHe fled to Geneva."
+    a = language.analyse(text)
+    stored = language.Analysis.from_json(a.to_json(), text)
+    for s, t in zip(a.sentences, stored.sentences):
+        rebuilt, parsed = t.doc(), language.parse(s.text)
+        assert rebuilt.text == s.text
+        assert [(w.text, w.lemma_, w.pos_, w.dep_, w.head.i, w.ent_type_) for w in rebuilt] == \
+               [(w.text, w.lemma_, w.pos_, w.dep_, w.head.i, w.ent_type_) for w in parsed if not w.is_space or w.i < len(rebuilt)]

@@ -30,6 +30,7 @@ Ramsay treated the mineral with sulfuric acid and collected the gas that escaped
 On March 26, 1895, William Ramsay isolated helium in his laboratory at University College London.
 He identified the new gas with a spectroscope.
 Ramsay received the Nobel Prize in Chemistry in 1904.
+In 1895 he was given the Davy Medal, a prize of the Royal Society.
 """,
     "harlow-trial.md": """# The Harlow fraud trial
 
@@ -42,6 +43,11 @@ Judge Miriam Okafor sentenced Harlow to seven years in prison.
 
 The Yorkshire Courier wrote that Judge Miriam Okafor sentenced Daniel Harlow to nine years in prison.
 The newspaper described the pension fund as the savings of four hundred families.
+""",
+    "lyon.md": """# Two poisonings in Lyon
+
+The chemist Louise Perrin was poisoned with arsenic in Lyon in 1902, and she survived.
+In 1904 the baker Henri Roux killed the banker Paul Girard with a revolver.
 """,
     "marathon.md": """# The 2011 Lakeside marathon
 
@@ -147,7 +153,34 @@ def test_manner_and_thing_answers(other_field):
     assert "sulfuric acid" in b.short_answer.lower()
 
 
+def test_a_value_said_of_someone_else_does_not_answer(other_field):
+    # the revolver killed Girard; nothing says Perrin was killed, or with what
+    a = _ask(other_field, "With what weapon was Louise Perrin killed?")
+    assert "revolver" not in a.short_answer.lower()
+    b = _ask(other_field, "Who killed Paul Girard, and with what?")
+    assert "Henri Roux" in b.short_answer and "revolver" in b.short_answer
+
+
+def test_what_x_is_not_answered_by_a_name_when_x_is_a_thing(other_field):
+    a = _ask(other_field, "With what substance was Louise Perrin poisoned?")
+    assert "arsenic" in a.short_answer.lower()
+    assert "Perrin" not in a.short_answer and "Girard" not in a.short_answer
+
+
+def test_an_apposition_names_the_asked_thing(other_field):
+    # "the Davy Medal, a prize of the Royal Society": the prize asked is the Davy Medal
+    a = _ask(other_field, "What prize was Ramsay given in 1895?")
+    assert "Davy Medal" in a.short_answer
+
+
 # -- follow-ups ---------------------------------------------------------------------------------
+
+
+def test_the_pronoun_means_whom_the_last_question_was_about_first():
+    # the parse makes "Okafor" a modifier of "report" and "Daniel Harlow" the object of "robbed"
+    history = [{"role": "user", "content": "According to the Okafor report, who robbed Daniel Harlow?"},
+               {"role": "assistant", "content": "Two clerks of the firm."}]
+    assert "Daniel Harlow" in readings("Where did he live?", history)[0]
 
 
 def test_pronoun_is_resolved_to_an_entity_of_the_last_turns():
