@@ -375,12 +375,30 @@ def _roles(sent, spans: dict[int, Value]) -> list[Role]:
     return roles
 
 
+def _entity_spans(sent) -> list[tuple[int, int, str]]:
+    """spaCy's entities as (start, end, label), with a day number it left
+    outside a date put back: "12 July 1938" is sometimes tagged "12" + "July
+    1938"."""
+    out = []
+    for ent in sent.ents:
+        prev = sent.doc[ent.start - 1] if ent.start > sent.start else None
+        joined = date_norm(f"{prev.text} {ent.text}") if ent.label_ == "DATE" and prev is not None and prev.like_num else None
+        if joined and len(joined) > len(date_norm(ent.text) or ""):  # "1938-07-12" is more precise than "1938-07"
+            if out and out[-1] == (prev.i, prev.i + 1, out[-1][2]):
+                out.pop()  # the number was an entity of its own (CARDINAL)
+            out.append((prev.i, ent.end, "DATE"))
+        else:
+            out.append((ent.start, ent.end, ent.label_))
+    return out
+
+
 def _sentence(sent, base: int) -> Sentence:
     """One spaCy sentence as data; `base` is the offset of its doc in the analysed text."""
     values: list[Value] = []
     spans: dict[int, Value] = {}
-    for ent in sent.ents:
-        kind = ENTITY_KINDS.get(ent.label_) or ("date" if ent.label_ == "DATE" else None)
+    for start, end, label in _entity_spans(sent):
+        ent = sent.doc[start:end]
+        kind = ENTITY_KINDS.get(label) or ("date" if label == "DATE" else None)
         got = _value_of(kind, ent.text) if kind else None
         if not got:
             continue

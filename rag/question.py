@@ -34,6 +34,8 @@ KINDS = {
 _TIME_NOUNS = frozenset({"year", "date", "day", "month", "decade", "century", "time", "season"})
 _COUNT_NOUNS = frozenset({"number", "age", "amount", "total", "count", "sum", "figure"})
 _LENGTH_NOUNS = frozenset({"length", "duration", "period", "term", "span"})
+# "What was the name of the operation?": the noun after "of" is the kind asked for.
+_NAME_NOUNS = frozenset({"name", "title", "nickname", "alias", "codename"})
 _PLACE_NOUNS = frozenset({"city", "town", "country", "village", "place", "state", "region", "location",
                           "street", "address", "province", "capital", "island", "area", "district"})
 _HOW = {"many": "number", "much": "number", "old": "number", "long": "duration", "far": "quantity",
@@ -137,11 +139,13 @@ def _type_of(tokens) -> tuple[str, str, str]:
         return "manner", "", ""
     # what / which (X)
     nouns = []
-    for t in after:
+    for k, t in enumerate(after):
         if t.pos_ in ("NOUN", "PROPN", "ADJ") or t.dep_ == "compound":
+            if t.pos_ == "PROPN" and k + 1 < len(after) and after[k + 1].tag_ == "POS":
+                continue  # "which of Trotsky's guards": the owner, not the kind asked
             nouns.append(t)
-        elif t.pos_ in ("ADP",) and t.lower_ == "of" and nouns:
-            continue
+        elif t.pos_ == "ADP" and t.lower_ == "of" or t.tag_ == "POS" or t.pos_ in ("NUM", "DET") and not nouns:
+            continue  # "type of helicopter", "which of the guards", "which two people"
         else:
             break
     nouns = [t for t in nouns if t.pos_ == "NOUN"] or nouns
@@ -152,6 +156,9 @@ def _type_of(tokens) -> tuple[str, str, str]:
         attr = [c for c in v.children if c.dep_ in ("attr", "nsubj") and c.i != wh.i and c.pos_ == "NOUN"]
         if attr and v.lemma_ == "be":
             target = _lemma(attr[0])
+            if target in _NAME_NOUNS:  # "the name of the Ukrainian intelligence operation" -> an operation
+                of = [g for c in attr[0].children if c.dep_ == "prep" and c.lower_ == "of" for g in c.children if g.pos_ == "NOUN"]
+                target = _lemma(of[0]) if of else target
     if target in _TIME_NOUNS:
         return "date", target, role
     if target in _COUNT_NOUNS:

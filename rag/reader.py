@@ -53,6 +53,7 @@ SYNONYM_MIN = 0.6  # a sentence word this close (MiniLM cosine) to a focus word 
 # similarity bar, as before, took "substance" for a person).
 KIND_PROTOTYPES = (("person", "person"), ("org", "organisation"), ("place", "place"),
                    ("", "object"), ("", "substance"), ("", "event"), ("", "idea"))
+KIND_ONLY_FIT = 0.6  # fit of a name of X's kind not set beside X ("Russia" for "which hospital")
 MIN_FIT = 0.30  # a "what X" candidate must be at least this close in meaning to X
 PREP_FIT = 0.8  # type fit of a phrase introduced by the preposition the question asks with
 FIT_SHARPNESS = 2  # a "what X" phrase's fit is squared: the phrase closest to X should clearly win
@@ -72,6 +73,7 @@ READ_SENTENCES = 14  # sentences whose values are read, best supported first (th
 PRECISION_SHARE = 0.5  # a more precise date replaces the best one's wording when it scores at least half as well
 VOTE_SHARE = 0.5  # each further passage stating a value adds half its score: agreement counts, repetition less
 DIFFER_RATIO = 0.4  # a rival value disagrees when its votes reach this share of the winner's (0.4 / 0.6 on dev: 0.586 / 0.575)
+ALTERNATIVE_RATIO = 0.8  # a second value of the answer's sentence scoring this share of it is an alternative (0.6 on dev put a letter's date and a murder's date side by side as "Sources differ")
 DEFINITION_BONUS = 0.5  # "Who was X?": a sentence "X was ..." counts half again
 DUPLICATE_OVERLAP = 0.8  # two sentences sharing this share of their words say the same thing once
 MAX_WORDS = 60  # a further supporting sentence is quoted only while the answer stays within this (median then ~45 words on dev)
@@ -115,25 +117,31 @@ class Group:
 
     members: list[Candidate]
     votes: float = 0.0
+    finest: bool = False  # say the most precise member, however weakly supported (sources differ below it)
 
     @property
     def best(self) -> Candidate:
         return max(self.members, key=lambda c: c.score)
 
     @property
-    def value(self) -> str:
-        """The most complete form: the most precise date, the longest name."""
+    def shown(self) -> Candidate:
+        """The member whose wording is said: the most precise date, the longest name."""
         top = self.best
         if top.kind == "date":  # the most precise form among the well-supported members
-            strong = [c for c in self.members if c.score >= PRECISION_SHARE * top.score]
-            return max(strong, key=lambda c: (language.date_precision(c.norm), c.score)).value
+            strong = [c for c in self.members if self.finest or c.score >= PRECISION_SHARE * top.score]
+            return max(strong, key=lambda c: (language.date_precision(c.norm), c.score))
         if top.kind in language.NAME_KINDS:
-            return max(self.members, key=lambda c: (len(c.norm), c.score)).value
-        return self.best.value
+            return max(self.members, key=lambda c: (len(c.norm), c.score))
+        return top
+
+    @property
+    def value(self) -> str:
+        return self.shown.value
 
     @property
     def passages(self) -> list[int]:
-        out: list[int] = []
+        """Passages stating the value, the one stating it as said first."""
+        out: list[int] = [self.shown.passage]
         for c in sorted(self.members, key=lambda c: -c.score):
             if c.passage not in out:
                 out.append(c.passage)
@@ -214,7 +222,7 @@ def _focus(q: Question, i: int) -> dict[str, float]:
 
 def _score_sentences(q: Question, passages: list[Passage], index, embedder) -> list[Scored]:
     focus = [_focus(q, i) for i in range(len(q.parts))]
-    idf = _idf(set().union(*focus) if focus else set(), index)
+    idf = _idf(set().union(*focus, {p.target for p in q.parts if p.target}) if focus else set(), index)
     scored: list[Scored] = []
     for pi, p in enumerate(passages):
         a = p.analysis
@@ -287,7 +295,7 @@ class _Reader:
         s, doc = x.sentence, self.doc(x)
         verb = part.verb or next((p.verb for p in self.q.parts if p.verb), "")
         focus = set(_focus(self.q, i))
-        name_words = {w for n in self.q.names for w in n.norm.split()}
+        name_words = self.part_names(part)
         verb_forms = {verb} | self.near.get(verb, set()) if verb else set()
         verbs = [t for t in doc if t.lemma_.lower() == verb or t.lemma_.lower() in verb_forms and _eventive(t)]
         verb_anchors = verbs or [t for t in doc if t.lemma_.lower() in focus and t.lower_ not in name_words]
@@ -358,7 +366,8 @@ class _Reader:
                         continue
                     if part.target:  # a "helicopter pilot" is a pilot, not a helicopter: the head decides
                         fit = 1.0 if v.head == part.target else float(fits[k])
-                        if self.kind_fit(part.target):  # "which officer": a person is asked, not a phrase
+                        named_x = v.head == part.target and any(t.pos_ == "PROPN" for t in sp)  # "the Charité hospital"
+                        if self.kind_fit(part.target) and not named_x:  # "which officer": a person is asked, not a phrase
                             fit *= 0.5
                     else:
                         fit = UNTARGETED_FIT
@@ -390,8 +399,10 @@ class _Reader:
                     sims = self._sims(part.target, [t.text for t in nouns])
                     for t, sim in zip(nouns, sims):
                         raw.append((t.text, t.lemma_.lower(), "thing", t, float(sim) * (0.5 if self.kind_fit(part.target) else 1.0)))
-                # named values of a "what X" part must fit X too: X is a kind
-                # of person, place, ... ("officer"), or close to the name itself
+                # named values of a "what X" part must fit X too: a name set
+                # beside X is an X ("the NKVD officer Pavel Sudoplatov", "the
+                # Charité hospital"); a name of X's kind elsewhere may be one
+                # (KIND_ONLY_FIT); else the name itself must be close to X
                 if part.target:
                     named = [r for r in raw if r[2] != "thing"]
                     if named:
@@ -399,7 +410,9 @@ class _Reader:
                         sims = self._sims(part.target, [r[0] for r in named])
                         keep = [r for r in raw if r[2] == "thing"]
                         for r, sim in zip(named, sims):
-                            keep.append((r[0], r[1], r[2], r[3], max(float(sim), kinds_fit.get(r[2], 0.0))))
+                            beside = _beside(r[3], part.target)
+                            fit = 1.0 if beside and kinds_fit else max(float(sim), KIND_ONLY_FIT * kinds_fit.get(r[2], 0.0))
+                            keep.append((r[0], r[1], r[2], r[3], fit))
                         raw = keep
         out = []
         sup = x.support(i)
@@ -408,6 +421,8 @@ class _Reader:
                 continue
             if root.dep_ == "appos" and root.head in name_anchors or any(c.dep_ == "appos" and c in name_anchors for c in root.children):
                 continue  # "Litvinenko, a KGB officer", "the chemist Louise Perrin": the named one, not what was asked
+            if any(c.dep_ == "prep" and c.lower_ == "of" and any(g in name_anchors for g in c.children) for c in root.children):
+                continue  # "the poisoning of Georgi Markov": the asked event restated, not a value of it
             if part.role and _wrong_role(root, part.role, verbs):
                 continue  # "the killings of Reiss" names a victim, not the killer asked for
             if part.prep and root.dep_ == "pobj" and root.head.lower_ == part.prep:
@@ -423,6 +438,13 @@ class _Reader:
             closeness = 1.0 / (1.0 + (dv + dn) / (2 * CLOSENESS_SCALE))
             out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness, frame == FRAME_OTHER))
         return out
+
+    def part_names(self, part: Part) -> set[str]:
+        """Words of the names the part itself holds, else of all the question's
+        names ("who chaired the inquiry into the poisoning in London, and who
+        chaired the one into Dawn Sturgess's death": each part its own)."""
+        own = {w for n in self.q.names for w in n.norm.split() if language.fold(n.text) in language.fold(part.asked)}
+        return own or {w for n in self.q.names for w in n.norm.split()}
 
     def context_words(self, passage: int) -> frozenset[str]:
         if passage not in self._context:
@@ -470,6 +492,9 @@ class _Reader:
         Wanjiru born?") is not about the asked event."""
         name_words = {w for n in self.q.names for w in n.norm.split()}
         keys = {t for t, w in _focus(self.q, i).items() if w == 1.0 and t not in name_words}
+        part = self.q.parts[i]
+        if part.target and part.lemmas - name_words:  # "the Charité hospital" for "which hospital treated him"
+            keys.add(part.target)  # (not for "with what weapon", whose words are the other part's)
         if not keys:
             return {id(x): 1.0 for x in xs}
         idf = self.idf
@@ -526,7 +551,7 @@ class _Reader:
                 best = about[0] if about else None
             return PartReading(part, [], [], best, about[:MAX_SUPPORTING] if part.type == "manner" else [])
         win = groups[0]
-        rivals = [g for g in groups[1:] if _disagrees(win, g)]
+        rivals = [g for g in groups[1:] if _disagrees(win, g)] or _alternatives(win, groups[1:]) or _finer(win, groups[1:])
         return PartReading(part, [win], rivals[:2], best)
 
 
@@ -540,6 +565,7 @@ def _eventive(t) -> bool:
 
 
 _ARGS = frozenset({"nsubj", "nsubjpass", "dobj", "agent"})
+_WHO = frozenset({"PERSON", "ORG", "NORP", "GPE"})  # entities that can be the one a clause is about
 
 
 def _under(root, verbs: list) -> bool:
@@ -580,13 +606,22 @@ def _frame_fit(root, name_words: set[str], verb_forms: set[str], named_nearby: b
     # an argument's own words: "Boris Berezovsky" and "the banker Paul Girard",
     # not "Glushkov, a friend of Boris Berezovsky"
     own_words = [w for a in args for w in _name_words(a)]
-    named = [w for w in own_words if w.pos_ == "PROPN" or w.ent_type_]
+    named = [w for w in own_words if w.ent_type_ in _WHO or w.pos_ == "PROPN" and not w.ent_type_]
     if any(language.fold(w.text) in name_words for w in own_words) \
             or named_nearby and any(a.lower_ in ("he", "she") for a in args):
         return FRAME_MATCH if verb.lemma_.lower() in verb_forms else 1.0
     if any(w.lower_ in _PERSONAL for a in args for w in [a, *a.children]):
         return 1.0  # "is treating his death as murder": "his" may be the one asked
     return FRAME_OTHER if named else 1.0
+
+
+def _beside(root, target: str) -> bool:
+    """Is the name set beside the noun X: "the NKVD officer Pavel Sudoplatov"
+    (an apposition of X), "the Charité hospital" (a modifier of X), "Operation
+    Bulblet"?"""
+    near = [root.head, *root.children]
+    return any(t.lemma_.lower() == target and t.dep_ in ("compound", "appos", "nsubj", "ROOT", "dobj", "pobj", "attr")
+               for t in near) or root.dep_ in ("compound", "appos") and root.head.lemma_.lower() == target
 
 
 def _name_words(token) -> list:
@@ -689,6 +724,32 @@ def _disagrees(win: Group, rival: Group) -> bool:
         return False
     own = set(rival.sources) - set(win.sources)
     return bool(own) and bool(set(win.sources) - set(rival.sources))
+
+
+def _alternatives(win: Group, others: list[Group]) -> list[Group]:
+    """Values that one sentence gives as alternatives to the answer ("some
+    giving 12 July 1938 and others 13 July 1938"): of the same single-valued
+    kind, in the answer's own best sentence, and scored nearly as well
+    there (ALTERNATIVE_RATIO): the grammar does not prefer one."""
+    top = win.best
+    if top.kind not in SINGLE_VALUED:
+        return []
+    return [g for g in others if g.members[0].kind == top.kind and any(
+        c.sentence is top.sentence and c.score >= ALTERNATIVE_RATIO * top.score for c in g.members)]
+
+
+def _finer(win: Group, others: list[Group]) -> list[Group]:
+    """Dates that agree with the answer's wording but not with one of its
+    members: "July 1938" [2], while one passage gives "12 July 1938" and
+    another "13 July 1938". The sources differ below the answer's precision;
+    both precise dates are said."""
+    if win.best.kind != "date":
+        return []
+    finer = [g for g in others if g.best.kind == "date" and language.same_value(g.best.norm, win.best.norm, "date")
+             and language.date_precision(g.best.norm) > language.date_precision(win.best.norm)]
+    if finer:
+        win.finest = True
+    return finer
 
 
 def read(question: str | Question, passages: list[Passage], index=None, embedder=None) -> Reading:

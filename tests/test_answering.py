@@ -145,3 +145,9 @@ def test_extractive_engine_needs_no_model(corpus_index, settings):
     a = ask("Who was Ramon Mercader?", index=corpus_index, settings=s, engine=engine)
     assert a.engine == "extractive" and not a.refused and a.citations and not a.notices
     assert dict(local_server._servers) == running_before
+
+
+def test_sources_that_differ_below_the_stated_precision(corpus_index, settings):
+    # most passages say "July 1938"; the Klement brief gives 12 and 13 July 1938 as the sources' two days
+    a = ask("On what date did Rudolf Klement vanish in Paris?", index=corpus_index, settings=settings)
+    assert a.disagreement and "12 July 1938" in a.short_answer and "13 July 1938" in a.short_answer

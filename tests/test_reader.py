@@ -49,6 +49,11 @@ The newspaper described the pension fund as the savings of four hundred families
 The chemist Louise Perrin was poisoned with arsenic in Lyon in 1902, and she survived.
 In 1904 the baker Henri Roux killed the banker Paul Girard with a revolver.
 """,
+    "harlow-appeal.md": """# The Harlow appeal
+
+Harlow's lawyers lodged an appeal against the verdict in June 2020.
+Accounts of the appeal hearing differ: some give 14 October 2020, others 15 October 2020.
+""",
     "marathon.md": """# The 2011 Lakeside marathon
 
 The Kenyan runner Grace Wanjiru won the Lakeside marathon on 9 October 2011.
@@ -151,6 +156,12 @@ def test_manner_and_thing_answers(other_field):
     assert not a.refused and "spectroscope" in a.short_answer
     b = _ask(other_field, "What acid did Ramsay treat the mineral with?")
     assert "sulfuric acid" in b.short_answer.lower()
+
+
+def test_dates_that_differ_below_the_answer_precision_are_both_said(other_field):
+    a = _ask(other_field, "On what date was Harlow's appeal heard?")
+    assert a.disagreement and a.short_answer.startswith("Sources differ")
+    assert "14 October 2020" in a.short_answer and "15 October 2020" in a.short_answer
 
 
 def test_a_value_said_of_someone_else_does_not_answer(other_field):
