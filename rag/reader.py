@@ -138,18 +138,27 @@ class Group:
     def value(self) -> str:
         return self.shown.value
 
+    def _states_shown(self, c: Candidate) -> bool:
+        """Does this member state the value as fully as it is said? ("July
+        1938" does not state "12 July 1938"; "polonium-210" does not state
+        "polonium-210 radiation syndrome"): only such passages are cited."""
+        shown = self.shown
+        if shown.kind == "date":
+            return language.date_precision(c.norm) >= language.date_precision(shown.norm)
+        return set(re.findall(r"\w+", shown.norm)) <= set(re.findall(r"\w+", c.norm))
+
+    def stating(self) -> list[Candidate]:
+        """The members that state the value as said, the one it is said from first."""
+        first = self.shown
+        return [first] + [c for c in sorted(self.members, key=lambda c: -c.score) if c is not first and self._states_shown(c)]
+
     @property
     def passages(self) -> list[int]:
-        """Passages stating the value, the one stating it as said first."""
-        out: list[int] = [self.shown.passage]
-        for c in sorted(self.members, key=lambda c: -c.score):
-            if c.passage not in out:
-                out.append(c.passage)
-        return out
+        return list(dict.fromkeys(c.passage for c in self.stating()))
 
     @property
     def sources(self) -> list[str]:
-        return list(dict.fromkeys(c.source for c in sorted(self.members, key=lambda c: -c.score)))
+        return list(dict.fromkeys(c.source for c in self.stating()))
 
 
 @dataclass

@@ -63,7 +63,7 @@ def test_answer_is_cited_with_source_cards(app_env):
 
 
 def test_a_brief_card_lists_the_works_behind_the_brief(app_env):
-    at = ask(new_app().run(), "Which laboratory identified the poison that killed Georgi Markov?")
+    at = ask(new_app().run(), "What killed Litvinenko?")
     citations = answers(at)[0].citations
     cards = at.chat_message[1].expander
     briefs = [i for i, c in enumerate(citations) if c.source.startswith("corpus/briefs/")]

@@ -157,3 +157,28 @@ def test_ask_read_sources_export_and_upload(server, page, tmp_path):
 
     assert dialogs == []
     assert time.time() - t0 < 120, f"the browser walk took {time.time() - t0:.0f} s"
+
+
+NEWCOMER = [  # the questions a newcomer asks first, and what each crisp answer must state
+    ("Who killed Trotsky and with what?", ("Mercader", "ice ax")),
+    ("When did Trotsky die?", ("21 August 1940",)),
+    ("How was Markov killed?", ("Markov",)),
+    ("What killed Litvinenko?", ("polonium-210",)),
+    ("When was Kuzminov found dead?", ("13 February 2024",)),
+]
+
+
+def test_newcomer_questions_get_crisp_cited_answers(server, page, tmp_path):
+    page.goto(server["url"], wait_until="domcontentloaded")
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=120_000)
+    for question, facts in NEWCOMER:
+        reply = ask(page, question)
+        first = reply.get_by_test_id("stMarkdown").first.inner_text()
+        assert "[1]" in first, question
+        assert all(f.lower() in first.lower() for f in facts), (question, first)
+        assert "cyanide" not in first.lower()  # Bandera's weapon, said of another killing
+        assert reply.get_by_test_id("stExpander").count() >= 1  # each citation opens its passage
+    shots = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "newcomer.png"), full_page=True)
+    assert (shots / "newcomer.png").stat().st_size > 10_000
