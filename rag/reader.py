@@ -577,10 +577,15 @@ _ARGS = frozenset({"nsubj", "nsubjpass", "dobj", "agent"})
 _WHO = frozenset({"PERSON", "ORG", "NORP", "GPE"})  # entities that can be the one a clause is about
 
 
+def _own(root) -> set[int]:
+    """The candidate's own tokens for clause checks: it and its conjuncts."""
+    return {root.i} | {t.i for t in root.conjuncts}
+
+
 def _under(root, verbs: list) -> bool:
     """Does the candidate belong to the clause of one of the asked verbs: is
     one of them its nearest verb (the candidate itself left out)?"""
-    own = {root.i} | {t.i for t in root.conjuncts}
+    own = _own(root)
     for t in root.ancestors:
         if t in verbs or any(t in v.conjuncts for v in verbs):
             return True  # "the investigation, Operation Bulblet" for "investigating"
@@ -598,7 +603,7 @@ def _frame_fit(root, name_words: set[str], verb_forms: set[str], named_nearby: b
     in role (FRAME_MATCH); in "the same NKVD killed Ignace Reiss" the NKVD
     did something to someone else (FRAME_OTHER). "He flew an Mi-8" in a
     passage that names the one asked counts as about him."""
-    own = {root.i} | {t.i for t in root.conjuncts}
+    own = _own(root)
     verb = next((t for t in [root, *root.ancestors] if t.pos_ in ("VERB", "AUX") and t.i not in own), None)
     if verb is None:
         return 1.0
