@@ -579,20 +579,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="rag-index-bench-", dir=a.workdir))
     server = None
     if a.server:
-        import socket
+        from rag.net import ChromaServer
 
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        server = subprocess.Popen([str(Path(sys.executable).parent / "chroma"), "run", "--path", str(work / "server"),
-                                   "--host", "127.0.0.1", "--port", str(port)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.environ["BENCH_CHROMA_URL"] = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.2)
+        server = ChromaServer(work / "server").start()
+        os.environ["BENCH_CHROMA_URL"] = server.url
     started = time.perf_counter()
     res: dict = {
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -639,8 +629,7 @@ def main() -> None:
         res["scales"] = scales
     finally:
         if server:
-            server.terminate()
-            server.wait(timeout=60)
+            server.stop()
         if not a.keep:
             shutil.rmtree(work, ignore_errors=True)
         else:

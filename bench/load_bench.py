@@ -20,7 +20,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from rag.net import ChromaServer  # noqa: E402
 
 
 def settings(data: Path, url: str, root: Path):
@@ -144,22 +144,12 @@ def main() -> None:
         return
 
     work = Path(tempfile.mkdtemp(prefix="rag-load-bench-"))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen([str(Path(sys.executable).parent / "chroma"), "run", "--path", str(work / "server"),
-                               "--host", "127.0.0.1", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    a.url, a.root, a.go = f"http://127.0.0.1:{port}", work, work / "go"
+    server = ChromaServer(work / "server").start()
+    a.url, a.root, a.go = server.url, work, work / "go"
     res: dict = {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
                  "command": "python bench/load_bench.py " + " ".join(sys.argv[1:]),
                  "cpus": os.cpu_count(), "loadavg_start": os.getloadavg()}
     try:
-        for _ in range(300):
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.2)
         new_files(work / "new", a.files)
         from rag.index import Index
 
@@ -196,8 +186,7 @@ def main() -> None:
             "counts_seen_by_askers": [r.get("counts_seen") for r in ask_res],
         })
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        server.stop()
         shutil.rmtree(work, ignore_errors=True)
     out = ROOT / a.out
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-import socket
+import signal
 import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from rag.config import Settings
 from rag.embeddings import MiniLMEmbeddings
 from rag.index import Index
-from rag.net import free_port  # noqa: F401  (tests import it from here)
+from rag.net import ChromaServer, free_port, wait_for_port  # noqa: F401  (tests import them from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,45 +83,26 @@ def ingested_index(tmp_path, small_index_template, embedder) -> Index:
     return Index(make_settings(root, root=root, corpus_dir=root / "corpus"), embedder=embedder)
 
 
-def wait_for_port(port: int, timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
-
-
-class ChromaServer:
-    """A real `chroma run` process on a loopback port."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        chroma = Path(sys.executable).parent / "chroma"
-        self.proc = subprocess.Popen(
-            [str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
-
-
 @pytest.fixture
 def chroma_server(tmp_path):
     server = ChromaServer(tmp_path / "chroma-server")
     server.start()
     yield server
     server.stop()
+
+
+def kill_mid_ingest(cmd: list[str], *, env: dict, cwd: Path, written: Callable[[], int], at: int, poll: float = 0.05) -> None:
+    """Run an ingest process and SIGKILL it once `written()` reaches `at`."""
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while written() < at:
+            assert proc.poll() is None, "the ingest ended before it could be killed"
+            assert time.monotonic() < deadline, "the ingest wrote too little in 180 s"
+            time.sleep(poll)
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

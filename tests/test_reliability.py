@@ -16,7 +16,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from rag.engines import fence, load_prompt, make_engine
 from rag.index import Index
 from rag.retrieval import Passage, search
 
-from conftest import ROOT, make_settings
+from conftest import ROOT, kill_mid_ingest, make_settings
 from fault_server import FaultServer, closed_port
 
 RAG = Path(sys.executable).parent / "rag"
@@ -318,20 +317,8 @@ def test_sigkill_during_ingest_then_reingest_converges(tmp_path, embedder):
 
     # A real `rag ingest` process, killed with SIGKILL once a third of the chunks are written.
     keyword_db = tmp_path / "data/keyword-corpus.sqlite"
-    proc = subprocess.Popen([str(RAG), "ingest"], env=_gen_env(tmp_path, "data"), cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 180
-        while sqlite_count(keyword_db) < total // 3:
-            assert proc.poll() is None, "the ingest ended before it could be killed"
-            assert time.monotonic() < deadline, "the ingest wrote nothing in 180 s"
-            time.sleep(0.02)
-        os.kill(proc.pid, signal.SIGKILL)
-        assert proc.wait(timeout=30) == -signal.SIGKILL
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    kill_mid_ingest([str(RAG), "ingest"], env=_gen_env(tmp_path, "data"), cwd=tmp_path,
+                    written=lambda: sqlite_count(keyword_db), at=total // 3, poll=0.02)
     written = sqlite_count(keyword_db)
     assert total // 3 <= written < total, f"the kill did not land mid-way ({written} of {total} chunks)"
 

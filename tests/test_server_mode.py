@@ -14,7 +14,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ import pytest
 
 from rag.index import SYNC_SECONDS, Index
 
-from conftest import ROOT, ChromaServer, make_settings
+from conftest import ROOT, ChromaServer, kill_mid_ingest, make_settings
 
 RAG = Path(sys.executable).parent / "rag"
 LEASE = 6  # seconds; short so the SIGKILL test does not wait a minute for the dead writer's lease
@@ -240,20 +239,8 @@ def test_sigkill_mid_ingest_is_finished_by_the_other_process(server, tmp_path):
     clean = ingest_json(["bulk"], env_for(server, root, "data-clean", "killed-clean", **SMALL))
     total = sum(f["chunks_added"] for f in clean["files"])
 
-    proc = subprocess.Popen([str(RAG), "ingest", "bulk"], env=a, cwd=root,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 180
-        while len(chroma_chunks(server, "killed")) < len(kept) + total // 3:
-            assert proc.poll() is None, "the ingest ended before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
-        assert proc.wait(timeout=30) == -signal.SIGKILL
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    kill_mid_ingest([str(RAG), "ingest", "bulk"], env=a, cwd=root,
+                    written=lambda: len(chroma_chunks(server, "killed")), at=len(kept) + total // 3)
     written = len(chroma_chunks(server, "killed")) - len(kept)
     assert total // 3 <= written < total, f"the kill did not land mid-way ({written} of {total})"
 
