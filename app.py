@@ -78,9 +78,7 @@ def open_index(data_dir: str, chroma_url: str, collection: str, embedding: str, 
 @st.cache_resource(show_spinner="Indexing the corpus for the first time (this takes a minute)…")
 def first_start(data_dir: str, chroma_url: str, collection: str, embedding: str, _index: Index):
     """Ingest the corpus folder once when the index starts out empty."""
-    if _index.count():
-        return None
-    return _index.ingest()
+    return _index.ensure_indexed()
 
 
 @st.cache_resource(show_spinner="Starting the answer engine…", max_entries=8)

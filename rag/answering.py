@@ -20,7 +20,7 @@ from .conversation import clean_question, readings, validate_history
 from .embeddings import scoring_embedder
 from .engines import Engine, ExtractiveEngine, PromptError, make_engine
 from .errors import RagError
-from .index import Index
+from .index import Index, IndexProblem
 from .keyword import query_terms
 from .reader import REFUSAL, Reading, parts_of, read, refusal_text, short_answer
 from .retrieval import Passage, search
@@ -198,6 +198,9 @@ def ask_stream(
         if extra:
             passages = passages + extra
             reading = read(standalone, passages, index, scoring_embedder(index))
+    if not passages and not index.count():
+        raise IndexProblem("nothing is indexed yet, so no question can be answered: run `rag ingest` "
+                           "(it indexes the corpus folder), or upload sources in the app")
     if not passages or (gate and reading.refused):
         answer = _refusal(q, standalone, engine.name, passages, notices, reading.strength, reading)
         yield Event("token", answer.answer)

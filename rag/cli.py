@@ -8,6 +8,7 @@ can act on are printed as one red line with exit code 1, never a traceback.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -48,6 +49,37 @@ def _progress(disable: bool = False) -> Progress:
     """The one progress display (on stderr, gone when done)."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     return Progress(*columns, console=err, transient=True, disable=disable)
+
+
+@contextmanager
+def _ingest_progress(disable: bool = False):
+    """The ingest progress bars (files, chunks embedded), as an `on_progress` callback."""
+    with _progress(disable=disable) as bar:
+        files = bar.add_task("files", total=None)
+        chunks = bar.add_task("chunks embedded", total=None)
+
+        def on_progress(p) -> None:
+            if p.kind == "files":
+                bar.update(files, total=p.n)
+            elif p.kind == "file":
+                bar.update(files, description=p.source, advance=1)
+            elif p.kind == "chunks":
+                bar.advance(chunks, p.n)
+
+        yield on_progress
+
+
+def _open_for_questions(settings: Settings):
+    """The index, with the corpus ingested first if nothing is indexed yet
+    (as the app does on its first start), said on stderr."""
+    index = _open(settings)
+    if not index.count():
+        err.print(f"[dim]Nothing is indexed yet: indexing {escape(str(settings.corpus_dir))} first (once).[/dim]")
+        with _ingest_progress() as on_progress:
+            report = index.ensure_indexed(on_progress)
+        if report is not None:
+            err.print(f"[dim]{escape(report.summary())}[/dim]", highlight=False)
+    return index
 
 
 def _print_files(report, *, counts: bool = True) -> None:
@@ -91,18 +123,7 @@ def ingest(
     is indexed)."""
     settings = _settings()
     index = _open(settings, rebuild=rebuild)
-    with _progress(disable=as_json) as bar:
-        files = bar.add_task("files", total=None)
-        chunks = bar.add_task("chunks embedded", total=None)
-
-        def on_progress(p) -> None:
-            if p.kind == "files":
-                bar.update(files, total=p.n)
-            elif p.kind == "file":
-                bar.update(files, description=p.source, advance=1)
-            elif p.kind == "chunks":
-                bar.advance(chunks, p.n)
-
+    with _ingest_progress(disable=as_json) as on_progress:
         report = index.ingest(paths or None, sync=sync, wait=wait, on_progress=on_progress)
     if as_json:
         out.print_json(data={"files": [vars(f) for f in report.files], "seconds": report.seconds})
@@ -124,7 +145,7 @@ def search(
     from .retrieval import search as hybrid_search
 
     settings = _settings(k=k)
-    index = _open(settings)
+    index = _open_for_questions(settings)
     passages = hybrid_search(
         index, query, k=settings.k, source=source,
         candidates=settings.candidates, max_per_source=settings.max_per_source,
@@ -209,7 +230,7 @@ def evaluate(
         return
     questions = sample_questions(load_questions(settings.path(question_set)), limit)
     names = tuple(c.strip() for c in configs.split(",") if c.strip())
-    index = _open(settings)
+    index = _open_for_questions(settings)
     chosen = make_engine(settings, engine)
     with _progress() as bar:
         task = bar.add_task("evaluating", total=len(questions) * len(names))
@@ -302,7 +323,7 @@ def ask(
 
     settings = _settings()
     messages = load_history(history) if history else []
-    index = _open(settings)
+    index = _open_for_questions(settings)
     answer = answer_question(question, messages, index=index, settings=settings,
                              engine=make_engine(settings, engine), source=source)
     if as_json:
@@ -322,7 +343,7 @@ def chat(
     from .engines import make_engine
 
     settings = _settings()
-    index = _open(settings)
+    index = _open_for_questions(settings)
     chosen = make_engine(settings, engine)
     history: list[dict] = []
     out.print(f"[dim]engine: {chosen.name}; {index.count()} passages from {len(index.sources())} sources. "

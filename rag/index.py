@@ -451,6 +451,14 @@ class Index:
         report.seconds = time.perf_counter() - t0
         return report
 
+    def ensure_indexed(self, on_progress: Callable[[Progress], None] | None = None) -> IngestReport | None:
+        """Ingest the corpus folder once when the index is empty (a first start):
+        a question asked of an empty index would only be refused. None when
+        something is indexed already."""
+        if self.count():
+            return None
+        return self.ingest(on_progress=on_progress)
+
     def _ingest_file(self, path: Path, source: str, on_written: Callable[[int], None]) -> FileResult:
         s = self.settings
         signature = f"{chunking.signature(s)};{self.embedder_id}"

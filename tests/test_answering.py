@@ -8,6 +8,7 @@ from rag.answering import ask, ask_stream
 from rag.conversation import HistoryError
 from rag.engines import ExtractiveEngine, make_engine
 from rag.errors import RagError
+from rag.index import Index, IndexProblem
 
 from conftest import free_port, make_settings
 
@@ -151,3 +152,9 @@ def test_sources_that_differ_below_the_stated_precision(corpus_index, settings):
     # most passages say "July 1938"; the Klement brief gives 12 and 13 July 1938 as the sources' two days
     a = ask("On what date did Rudolf Klement vanish in Paris?", index=corpus_index, settings=settings)
     assert a.disagreement and "12 July 1938" in a.short_answer and "13 July 1938" in a.short_answer
+
+
+def test_an_empty_index_is_an_error_not_a_refusal(tmp_path, embedder):
+    index = Index(make_settings(tmp_path), embedder=embedder)
+    with pytest.raises(IndexProblem, match="nothing is indexed yet"):
+        ask("Who killed Trotsky?", index=index, settings=index.settings)

@@ -116,3 +116,17 @@ def test_chat_answers_piped_questions_and_follows_up(cli_root):
     assert r.stdout.count("you>") >= 2
     assert "Stashynsky" in r.stdout and "[1]" in r.stdout
     assert "corpus/bandera.md" in r.stdout  # the cited source is listed under the answer
+
+
+def test_a_first_question_on_an_empty_index_indexes_the_corpus_first(tmp_path):
+    # a newcomer who runs `rag ask` before `rag ingest` gets an answer, not "the sources do not say"
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "lyon.md").write_text(
+        "# Lyon\n\nIn 1904 the baker Henri Roux killed the banker Paul Girard with a revolver.\n", encoding="utf-8")
+    r = rag(tmp_path, "ask", "Who killed Paul Girard?", "--json")
+    assert r.returncode == 0, r.stderr
+    assert "Nothing is indexed yet" in r.stderr
+    answer = json.loads(r.stdout)
+    assert not answer["refused"] and "Henri Roux" in answer["short_answer"]
+    again = rag(tmp_path, "ask", "Who killed Paul Girard?")
+    assert "Nothing is indexed yet" not in again.stderr  # only once
