@@ -71,6 +71,7 @@ PRONOUN_FIT = 0.8  # a person reached through "he" counts less than one named in
 PRONOUN_REACH = 2  # sentences looked back for the person "he" means
 READ_SENTENCES = 14  # sentences whose values are read, best supported first (their parse is stored at ingest)
 PRECISION_SHARE = 0.5  # a more precise date replaces the best one's wording when it scores at least half as well
+CITE_SHARE = 0.5  # a passage is cited for a value when its own score is half the best one's: weaker mentions vote, uncited
 VOTE_SHARE = 0.5  # each further passage stating a value adds half its score: agreement counts, repetition less
 DIFFER_RATIO = 0.4  # a rival value disagrees when its votes reach this share of the winner's (0.4 / 0.6 on dev: 0.586 / 0.575)
 ALTERNATIVE_RATIO = 0.8  # a second value of the answer's sentence scoring this share of it is an alternative (0.6 on dev put a letter's date and a murder's date side by side as "Sources differ")
@@ -149,8 +150,9 @@ class Group:
 
     def stating(self) -> list[Candidate]:
         """The members that state the value as said, the one it is said from first."""
-        first = self.shown
-        return [first] + [c for c in sorted(self.members, key=lambda c: -c.score) if c is not first and self._states_shown(c)]
+        first, top = self.shown, self.best.score
+        return [first] + [c for c in sorted(self.members, key=lambda c: -c.score)
+                          if c is not first and self._states_shown(c) and c.score >= CITE_SHARE * top]
 
     @property
     def passages(self) -> list[int]:
