@@ -62,8 +62,6 @@ def test_follow_up_is_rewritten_with_the_conversation(corpus_index, settings):
     assert any("Stashynsky" in p.text for p in answer.contexts[:3])
 
 
-@pytest.mark.xfail(reason="known gap: the seed article's passage stating 2023 is not among the six passages read, "
-                          "so only one source states a date (see the README's quality section)", strict=False)
 def test_disagreement_between_sources_is_surfaced(corpus_index, settings):
     a = ask("When was Kuzminov found dead?", index=corpus_index, settings=settings)
     assert a.disagreement and a.answer.startswith("Sources differ")
