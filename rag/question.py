@@ -104,8 +104,17 @@ def _starts(doc) -> list[int]:
     return starts
 
 
+def _support(t, tokens) -> bool:
+    """Is t the "did" of do-support, right before the subject ("Whom did
+    the inquiry name ..."), which spaCy sometimes tags a verb? "What did he
+    do instead" keeps its second "do"."""
+    nxt = t.nbor(1) if t.i + 1 < len(t.doc) else None
+    return t.lemma_.lower() == "do" and nxt is not None and nxt.pos_ in ("DET", "PROPN", "PRON", "NOUN", "ADJ", "NUM")
+
+
 def _verb_of(tokens) -> object | None:
     verbs = [t for t in tokens if t.pos_ == "VERB"]
+    verbs = [t for t in verbs if not _support(t, tokens)] or verbs
     if verbs:
         return verbs[0]
     aux = [t for t in tokens if t.pos_ == "AUX"]
@@ -137,6 +146,8 @@ def _type_of(tokens) -> tuple[str, str, str]:
         if nxt is not None and nxt.lower_ in _HOW:
             return _HOW[nxt.lower_], (_lemma(after[1]) if nxt.lower_ in ("many", "much") and len(after) > 1 and after[1].pos_ == "NOUN" else ""), ""
         return "manner", "", ""
+    if w == "what" and wh.dep_ == "dobj" and wh.head.lemma_ == "do":
+        return "any", "", ""  # "What did Khokhlov do instead?": an action, said by a sentence
     # what / which (X)
     nouns = []
     for k, t in enumerate(after):

@@ -63,6 +63,7 @@ INSTRUMENT_FIT = 0.7  # ... and of a "with/by" instrument of another verb ("pois
 FRAME_MATCH = 1.5  # a candidate in the asked role of the asked verb about the one asked ("Mercader murdered Trotsky")
 FRAME_OTHER = 0.3  # ... and one in a clause whose subject or object is someone else ("the NKVD killed Reiss");
 # a value stated only so is dropped (0.3 chosen on dev over 0, which dropped every such value: key facts 0.575 / 0.563)
+VERB_ABSENT = 0.5  # ... and one in a sentence without the asked verb or a near synonym ("poisoned in Frankfurt" for "where was he treated")
 OTHER_EVENT = 0.5  # ... and one in the clause of another verb of a sentence that has the asked one
 CLOSENESS_SCALE = 3.0  # closeness = 1 / (1 + dependency distance / scale)
 ABSENT_DISTANCE = 4  # distance assumed to a focus word the sentence does not hold ("he")
@@ -83,6 +84,9 @@ MAX_SUPPORTING = 2  # supporting sentences quoted after the short answer
 # Kinds of which one event has one value: two of them from two sources are a
 # disagreement (two people or two things may both be true at once).
 SINGLE_VALUED = frozenset({"date", "number", "duration", "quantity", "money", "percent", "place"})
+# Verbs that take their meaning from their object: the X of "what X did he
+# receive" is then the event asked about ("sentence" -> "sentenced him to").
+_LIGHT_VERBS = frozenset({"receive", "get", "give", "have", "take", "make", "suffer", "undergo"})
 _PERSONAL = frozenset({"he", "she", "him", "her", "his", "they", "them", "their", "it", "its"})
 _INSTRUMENT_PREPS = frozenset({"with", "by", "using", "through", "via", "from"})
 
@@ -110,6 +114,7 @@ class Candidate:
     sentence: Scored
     score: float
     about_other: bool = False  # stated in a clause about someone other than the one asked
+    root: object = None  # its token in the sentence's parse
 
 
 @dataclass
@@ -119,6 +124,7 @@ class Group:
     members: list[Candidate]
     votes: float = 0.0
     finest: bool = False  # say the most precise member, however weakly supported (sources differ below it)
+    partners: list[str] = field(default_factory=list)  # values given jointly with it ("by Patrushev and by Putin")
 
     @property
     def best(self) -> Candidate:
@@ -137,7 +143,7 @@ class Group:
 
     @property
     def value(self) -> str:
-        return self.shown.value
+        return " and ".join([self.shown.value, *self.partners])
 
     def _states_shown(self, c: Candidate) -> bool:
         """Does this member state the value as fully as it is said? ("July
@@ -308,6 +314,9 @@ class _Reader:
         focus = set(_focus(self.q, i))
         name_words = self.part_names(part)
         verb_forms = {verb} | self.near.get(verb, set()) if verb else set()
+        event = part.target if part.target and verb in _LIGHT_VERBS else ""
+        if event:  # "What sentence did he receive?" is answered by "sentenced him to ..."
+            verb_forms.add(event)
         verbs = [t for t in doc if t.lemma_.lower() == verb or t.lemma_.lower() in verb_forms and _eventive(t)]
         verb_anchors = verbs or [t for t in doc if t.lemma_.lower() in focus and t.lower_ not in name_words]
         # a sentence without the asked verb says less about the asked event
@@ -363,6 +372,9 @@ class _Reader:
                     raw.append((v.text, v.norm, v.kind, sp.root, 1.0))
             if "person" in kinds:
                 raw += self._pronoun_people(x, doc)
+                raw += _untagged_agents(doc, verbs)
+            if part.type == "place":
+                raw += _locatives(doc, verbs)
             if part.type == "thing":
                 # not the one the question names ("the chemist Louise Perrin"), nor the question restated
                 phrases = [v for v in s.phrases if not _named(self.q, v) and not about_question(v)
@@ -380,6 +392,8 @@ class _Reader:
                         named_x = v.head == part.target and any(t.pos_ == "PROPN" for t in sp)  # "the Charité hospital"
                         if self.kind_fit(part.target) and not named_x:  # "which officer": a person is asked, not a phrase
                             fit *= 0.5
+                        if event and _complement(sp.root, verbs):
+                            fit = ROLE_FIT  # "What sentence did he receive?" -> "sentenced him to 8 years' hard labour"
                     else:
                         fit = UNTARGETED_FIT
                         if part.verb and sp.root.head.lemma_.lower() == part.verb and sp.root.dep_ in ("nsubj", "nsubjpass", "dobj"):
@@ -442,12 +456,14 @@ class _Reader:
                 fit = fit ** FIT_SHARPNESS
             frame = _frame_fit(root, name_words, verb_forms, bool(name_words & self.context_words(x.passage))) if name_words else 1.0
             fit *= frame
+            if verb and not verbs:
+                fit *= VERB_ABSENT
             if verbs and not _under(root, verbs):
                 fit *= OTHER_EVENT  # "the pilot, who had defected in August 2023, was found dead on 13 February 2024"
             dv = min((_distance(root, a) for a in verb_anchors), default=ABSENT_DISTANCE) + verb_missing
             dn = min((_distance(root, a) for a in name_anchors), default=NAME_ABSENT_DISTANCE) if name_words else dv
             closeness = 1.0 / (1.0 + (dv + dn) / (2 * CLOSENESS_SCALE))
-            out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness, frame == FRAME_OTHER))
+            out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness, frame == FRAME_OTHER, root))
         return out
 
     def part_names(self, part: Part) -> set[str]:
@@ -562,6 +578,7 @@ class _Reader:
                 best = about[0] if about else None
             return PartReading(part, [], [], best, about[:MAX_SUPPORTING] if part.type == "manner" else [])
         win = groups[0]
+        win.partners = _partners(win.best, self.q)
         rivals = [g for g in groups[1:] if _disagrees(win, g)] or _alternatives(win, groups[1:]) or _finer(win, groups[1:])
         return PartReading(part, [win], rivals[:2], best)
 
@@ -706,6 +723,95 @@ def _wrong_role(root, role: str, verbs: list) -> bool:
     if root.dep_ == "nsubj":
         return role == "patient"
     return False
+
+
+def _phrase(doc, t):
+    """The words of the noun phrase headed by t, without its determiners."""
+    start = t.left_edge.i
+    while start < t.i and doc[start].dep_ in ("det", "poss", "case", "punct"):
+        start += 1
+    return doc[start : t.i + 1]
+
+
+def _complement(root, verbs: list) -> bool:
+    """Is the phrase the object of an asked verb, or of its preposition?"""
+    if root.dep_ == "dobj":
+        return root.head in verbs
+    return root.dep_ == "pobj" and root.head.dep_ == "prep" and root.head.head in verbs
+
+
+def _untagged_agents(doc, verbs: list) -> list[tuple]:
+    """Proper nouns in the agent role of the asked verb that the tagger left
+    without an entity type ("chaired by Lord Hughes of Ombersley")."""
+    out = []
+    for t in doc:
+        if t.pos_ != "PROPN" or t.ent_type_ or t.dep_ in ("compound", "flat"):
+            continue
+        agent = t.dep_ == "pobj" and t.head.dep_ == "agent" and t.head.head in verbs
+        if agent or t.dep_ == "nsubj" and t.head in verbs:
+            sp = _phrase(doc, t)
+            out.append((sp.text, language.fold(sp.text), "person", t, 1.0))
+    return out
+
+
+def _locatives(doc, verbs: list) -> list[tuple]:
+    """Common-noun places where the asked verb happened ("treated in a US
+    military hospital"): the object of a place preposition of that verb."""
+    out = []
+    for t in doc:
+        if t.dep_ == "pobj" and t.pos_ == "NOUN" and t.head.lower_ in _PLACE_PREPS and t.head.head in verbs \
+                and t.ent_type_ not in ("DATE", "TIME"):
+            sp = _phrase(doc, t)
+            out.append((sp.text, language.fold(sp.text), "place", t, 1.0))
+    return out
+
+
+_PLACE_PREPS = frozenset({"in", "at", "into", "to", "near", "inside", "outside", "on"})
+
+
+def _slot(t):
+    """Where a value stands in its clause: the preposition or argument role
+    and the word it attaches to, seen through conjuncts, appositions and "of"
+    phrases ("from the chairman of the KGB, Alexander Shelepin, and from
+    Khrushchev": both from "come")."""
+    while True:
+        if t.dep_ in ("conj", "appos") and t.head is not t:
+            t = t.head
+        elif t.dep_ == "pobj" and t.head.lower_ == "of" and t.head.head is not t.head:
+            t = t.head.head
+        else:
+            break
+    if t.dep_ == "pobj":
+        prep = t.head
+        head = prep.head.head if prep.dep_ == "conj" and prep.head.pos_ == "ADP" else prep.head
+        return (prep.lower_, head.i)
+    return (t.dep_, t.head.i)
+
+
+def _partners(top: Candidate, q: Question) -> list[str]:
+    """Names given jointly with the answer in its own sentence: of a named
+    kind, in the same slot of the same clause, not named by the question
+    ("approved by Nikolai Patrushev ... and by President Putin"). A list in
+    the answer's place answers together; single-valued kinds (a date, a
+    place) have no partners."""
+    if top.root is None or top.kind not in _JOINT_KINDS:
+        return []
+    s = top.sentence.sentence
+    doc = top.root.doc
+    slot = _slot(top.root)
+    out = []
+    for v in s.values:
+        if v.kind not in _JOINT_KINDS or _named(q, v) or language.same_value(v.norm, top.norm, v.kind) \
+                or top.norm in v.norm or v.norm in top.norm:
+            continue
+        sp = doc.char_span(v.start - s.start, v.end - s.start, alignment_mode="expand")
+        if sp is not None and sp.root.i != top.root.i and _slot(sp.root) == slot \
+                and not any(v.text in o for o in out):
+            out.append(v.text)
+    return out
+
+
+_JOINT_KINDS = frozenset({"person", "org", "group"})
 
 
 def _vote(cands: list[Candidate]) -> list[Group]:
