@@ -761,8 +761,8 @@ def _locatives(doc, verbs: list) -> list[tuple]:
     for t in doc:
         if t.dep_ == "pobj" and t.pos_ == "NOUN" and t.head.lower_ in _PLACE_PREPS and t.head.head in verbs \
                 and t.ent_type_ not in ("DATE", "TIME"):
-            sp = _phrase(doc, t)
-            out.append((sp.text, language.fold(sp.text), "place", t, 1.0))
+            sp = _phrase(doc, t)  # said with its preposition: "in a US military hospital"
+            out.append((doc[t.head.i : t.i + 1].text, language.fold(sp.text), "place", t, 1.0))
     return out
 
 

@@ -54,6 +54,18 @@ In 1904 the baker Henri Roux killed the banker Paul Girard with a revolver.
 Harlow's lawyers lodged an appeal against the verdict in June 2020.
 Accounts of the appeal hearing differ: some give 14 October 2020, others 15 October 2020.
 """,
+    "gallery.md": """# The Harbour Gallery theft
+
+The theft of the Vermeer sketch from the Harbour Gallery was planned by Oskar Brandt, the gallery's night guard, and by Marta Keller.
+Marta Keller fled to Lisbon a week after the theft.
+In March 2016 the court sentenced Oskar Brandt to four years' community service.
+The gallery's restoration was ordered in 2012 and overseen by Lord Pemberly of Ashcombe.
+""",
+    "climber.md": """# A fall in the Alps
+
+The climber Jonas Weber fell near Zermatt in 2015.
+He was treated in a mountain rescue hospital and recovered.
+""",
     "marathon.md": """# The 2011 Lakeside marathon
 
 The Kenyan runner Grace Wanjiru won the Lakeside marathon on 9 October 2011.
@@ -182,6 +194,43 @@ def test_an_apposition_names_the_asked_thing(other_field):
     # "the Davy Medal, a prize of the Royal Society": the prize asked is the Davy Medal
     a = _ask(other_field, "What prize was Ramsay given in 1895?")
     assert "Davy Medal" in a.short_answer
+
+
+def test_names_given_jointly_answer_together(other_field):
+    # "planned by Oskar Brandt, the gallery's night guard, and by Marta Keller"
+    a = _ask(other_field, "Who planned the theft of the Vermeer sketch?")
+    assert "Oskar Brandt" in a.short_answer and "Marta Keller" in a.short_answer
+    assert "night guard" not in a.short_answer  # an apposition is not a second planner
+
+
+def test_an_agent_the_tagger_missed_still_answers_who(other_field):
+    # spaCy leaves "Lord Pemberly" without an entity type
+    a = _ask(other_field, "Who oversaw the restoration of the Harbour Gallery?")
+    assert "Pemberly" in a.short_answer
+
+
+def test_where_is_the_place_of_the_asked_verb(other_field):
+    # he fell near Zermatt, but was treated in a hospital
+    a = _ask(other_field, "Where was Jonas Weber treated after his fall?")
+    assert a.short_answer.startswith("In a mountain rescue hospital [") and "Zermatt" not in a.short_answer
+
+
+def test_a_light_verb_asks_for_its_objects_event(other_field):
+    # "what sentence did he receive" is answered by "sentenced ... to ..."
+    a = _ask(other_field, "What sentence did Oskar Brandt receive?")
+    assert "community service" in a.short_answer
+
+
+def test_what_did_x_do_is_answered_by_a_sentence(other_field):
+    q = analyse_question("What did Marta Keller do after the theft?")
+    assert q.parts[0].type == "any" and q.parts[0].verb == "do"
+    a = _ask(other_field, "What did Marta Keller do after the theft?")
+    assert "fled to Lisbon" in a.short_answer
+
+
+def test_do_support_is_not_the_asked_verb():
+    q = analyse_question("Whom did the court name as having planned the theft?")
+    assert q.parts[0].verb == "plan"
 
 
 # -- follow-ups ---------------------------------------------------------------------------------
