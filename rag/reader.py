@@ -436,6 +436,8 @@ class _Reader:
                         keep = [r for r in raw if r[2] == "thing"]
                         for r, sim in zip(named, sims):
                             beside = _beside(r[3], part.target)
+                            if kinds_fit.get("place") == 1.0 and r[3].ent_type_ == "GPE" and not beside:
+                                continue  # a site ("which hospital") is not a country or city: territory nouns make a "place" part
                             fit = 1.0 if beside and kinds_fit else max(float(sim), KIND_ONLY_FIT * kinds_fit.get(r[2], 0.0))
                             keep.append((r[0], r[1], r[2], r[3], fit))
                         raw = keep

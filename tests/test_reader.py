@@ -66,6 +66,11 @@ The gallery's restoration was ordered in 2012 and overseen by Lord Pemberly of A
 The climber Jonas Weber fell near Zermatt in 2015.
 He was treated in a mountain rescue hospital and recovered.
 """,
+    "tour.md": """# The cyclist's crash
+
+The cyclist Anna Lindqvist crashed during a stage race inside Norway and was treated in Oslo.
+On 3 July 2019 Anna Lindqvist was moved to the Ullevål hospital in Oslo.
+""",
     "marathon.md": """# The 2011 Lakeside marathon
 
 The Kenyan runner Grace Wanjiru won the Lakeside marathon on 9 October 2011.
@@ -213,6 +218,12 @@ def test_where_is_the_place_of_the_asked_verb(other_field):
     # he fell near Zermatt, but was treated in a hospital
     a = _ask(other_field, "Where was Jonas Weber treated after his fall?")
     assert a.short_answer.startswith("In a mountain rescue hospital [") and "Zermatt" not in a.short_answer
+
+
+def test_which_site_is_not_answered_by_a_country(other_field):
+    # "which hospital" asks for a site: Norway, a country, is not one
+    a = _ask(other_field, "Which Oslo hospital treated Anna Lindqvist after her crash?")
+    assert "Ullevål" in a.short_answer and "Norway" not in a.short_answer
 
 
 def test_a_light_verb_asks_for_its_objects_event(other_field):
