@@ -69,6 +69,7 @@ class Question:
     parts: list[Part]
     lemmas: frozenset[str]  # content lemmas of the whole question
     names: list[language.Value] = field(default_factory=list)  # what the question names
+    words: dict[str, str] = field(default_factory=dict)  # lemma -> the word as asked ("bear" -> "born")
 
     @property
     def compound(self) -> bool:
@@ -229,4 +230,5 @@ def analyse_question(text: str) -> Question:
     if not parts:
         parts = [Part(asked=text, type="any", lemmas=_content(doc))]
     names = [v for s in language.analyse(text).sentences for v in s.values if v.kind in language.NAME_KINDS]
-    return Question(text, parts, _content(doc), names)
+    words = {_lemma(t): t.lower_ for t in doc if t.is_alpha}
+    return Question(text, parts, _content(doc), names, words)

@@ -531,7 +531,8 @@ class _Reader:
         missing_words = sorted({l for x in xs for l in x.sentence.lemmas if l.isalpha()})
         near: dict[str, set[str]] = {t: set() for t in keys}
         if self.embedder is not None and missing_words:
-            vecs = embed_cached(self.embedder, sorted(keys) + missing_words)
+            # a focus word is compared as asked: "born", whose lemma "bear" means an animal to MiniLM
+            vecs = embed_cached(self.embedder, [self.q.words.get(t, t) for t in sorted(keys)] + missing_words)
             kv, wv = vecs[: len(keys)], vecs[len(keys):]
             for t, row in zip(sorted(keys), kv @ wv.T):
                 near[t] = {missing_words[j] for j in np.nonzero(row >= SYNONYM_MIN)[0]}
