@@ -176,6 +176,7 @@ class PartReading:
     rivals: list[Group]  # values that disagree with the answer (from other sources)
     best: Scored | None  # the best sentence about the part's focus (for "any" parts)
     about: list[Scored] = field(default_factory=list)  # the sentences about the focus, best first
+    unknown: Scored | None = None  # the best sentence about the focus says it is not known ("have never been named")
 
     @property
     def answered(self) -> bool:
@@ -318,6 +319,7 @@ class _Reader:
         if event:  # "What sentence did he receive?" is answered by "sentenced him to ..."
             verb_forms.add(event)
         verbs = [t for t in doc if t.lemma_.lower() == verb or t.lemma_.lower() in verb_forms and _eventive(t)]
+        verbal = [t for t in verbs if t.pos_ in ("VERB", "AUX")]  # a clause belongs to a verb, not to "the hearing"
         verb_anchors = verbs or [t for t in doc if t.lemma_.lower() in focus and t.lower_ not in name_words]
         # a sentence without the asked verb says less about the asked event
         verb_missing = ABSENT_DISTANCE if verb and not verbs else 0
@@ -395,6 +397,8 @@ class _Reader:
                         if event and _complement(sp.root, verbs):
                             fit = ROLE_FIT  # "What sentence did he receive?" -> "sentenced him to 8 years' hard labour"
                     else:
+                        if verb and not any(t.lemma_.lower() in verb_forms for t in doc):
+                            continue  # "What was written in the notes?": with no X, only the asked verb says which phrase answers
                         fit = UNTARGETED_FIT
                         if part.verb and sp.root.head.lemma_.lower() == part.verb and sp.root.dep_ in ("nsubj", "nsubjpass", "dobj"):
                             fit = ROLE_FIT
@@ -460,7 +464,7 @@ class _Reader:
             fit *= frame
             if verb and not verbs:
                 fit *= VERB_ABSENT
-            if verbs and not _under(root, verbs):
+            if verbal and not _under(root, verbal):
                 fit *= OTHER_EVENT  # "the pilot, who had defected in August 2023, was found dead on 13 February 2024"
             dv = min((_distance(root, a) for a in verb_anchors), default=ABSENT_DISTANCE) + verb_missing
             dn = min((_distance(root, a) for a in name_anchors), default=NAME_ABSENT_DISTANCE) if name_words else dv
@@ -531,10 +535,12 @@ class _Reader:
         missing_words = sorted({l for x in xs for l in x.sentence.lemmas if l.isalpha()})
         near: dict[str, set[str]] = {t: set() for t in keys}
         if self.embedder is not None and missing_words:
-            # a focus word is compared as asked: "born", whose lemma "bear" means an animal to MiniLM
-            vecs = embed_cached(self.embedder, [self.q.words.get(t, t) for t in sorted(keys)] + missing_words)
-            kv, wv = vecs[: len(keys)], vecs[len(keys):]
-            for t, row in zip(sorted(keys), kv @ wv.T):
+            # a focus word is compared as its lemma and as asked: "born", whose lemma "bear" means an animal to MiniLM
+            ordered = sorted(keys)
+            vecs = embed_cached(self.embedder, ordered + [self.q.words.get(t, t) for t in ordered] + missing_words)
+            n = len(ordered)
+            sims = np.maximum(vecs[:n] @ vecs[2 * n:].T, vecs[n : 2 * n] @ vecs[2 * n:].T)
+            for t, row in zip(ordered, sims):
                 near[t] = {missing_words[j] for j in np.nonzero(row >= SYNONYM_MIN)[0]}
         for t, ws in near.items():
             self.near.setdefault(t, set()).update(ws)
@@ -570,6 +576,10 @@ class _Reader:
                 if not any(_overlap(x.sentence.lemmas, y.sentence.lemmas) >= DUPLICATE_OVERLAP for y in distinct):
                     distinct.append(x)
             return PartReading(part, [], [], distinct[0] if distinct else None, distinct[:MAX_SUPPORTING])
+        if best is not None and best.sentence.negated and _denies(self.doc(best), part):
+            # "The individuals who seized or killed Klement have never been named": the
+            # sentence best about the asked X says it is not known; no value answers
+            return PartReading(part, [], [], None, unknown=best)
         top = [x for x in about if not x.sentence.negated][:READ_SENTENCES]  # "do not name" states no value
         cands = [c for x in top for c in self.candidates(i, part, x)]
         # a value stated only about someone else does not answer ("How was
@@ -584,6 +594,17 @@ class _Reader:
         win.partners = _partners(win.best, self.q)
         rivals = [g for g in groups[1:] if _disagrees(win, g)] or _alternatives(win, groups[1:]) or _finer(win, groups[1:])
         return PartReading(part, [win], rivals[:2], best)
+
+
+def _denies(doc, part: Part) -> bool:
+    """Is the negated main clause about the asked thing: its verb the asked
+    one, or its subject the asked X ("The individuals who seized Klement have
+    never been named"; not "Lists do not agree on when the KGB was founded")?"""
+    root = next((t for t in doc if t.dep_ == "ROOT"), None)
+    if root is None:
+        return False
+    subjects = {c.lemma_.lower() for c in root.children if c.dep_ in ("nsubj", "nsubjpass")}
+    return root.lemma_.lower() == part.verb or bool(part.target) and part.target in subjects
 
 
 def _eventive(t) -> bool:
@@ -915,8 +936,13 @@ def _not_said(part: Part) -> str:
 
 
 def refusal_text(reading: Reading) -> str:
-    """"The sources do not say who ...", for the first part asked."""
-    return _not_said(reading.question.parts[0])
+    """"The sources do not say who ...", for the first part asked, with the
+    sentence that says it is not known when one does."""
+    text = _not_said(reading.question.parts[0])
+    unknown = next((p.unknown for p in reading.parts if p.unknown is not None), None)
+    if unknown is not None:
+        text += f' One source, "{reading.passages[unknown.passage].title}", says: "{_clean(unknown.sentence.text)}"'
+    return text
 
 
 def _pieces(reading: Reading) -> tuple[str, list[str], list[str]]:

@@ -60,6 +60,8 @@ The theft of the Vermeer sketch from the Harbour Gallery was planned by Oskar Br
 Marta Keller fled to Lisbon a week after the theft.
 In March 2016 the court sentenced Oskar Brandt to four years' community service.
 The gallery's restoration was ordered in 2012 and overseen by Lord Pemberly of Ashcombe.
+The dealers who bought the stolen sketch have never been identified.
+A ransom note was found in the gallery office.
 """,
     "climber.md": """# A fall in the Alps
 
@@ -224,6 +226,18 @@ def test_which_site_is_not_answered_by_a_country(other_field):
     # "which hospital" asks for a site: Norway, a country, is not one
     a = _ask(other_field, "Which Oslo hospital treated Anna Lindqvist after her crash?")
     assert "Ullevål" in a.short_answer and "Norway" not in a.short_answer
+
+
+def test_a_source_saying_it_is_not_known_is_a_refusal(other_field):
+    a = _ask(other_field, "Which dealers bought the stolen Vermeer sketch?")
+    assert a.refused and a.short_answer.startswith("The sources do not say")
+    assert "have never been identified" in a.answer  # the sentence that says so is quoted
+
+
+def test_what_with_no_x_needs_the_asked_verb(other_field):
+    # nothing says what the note said: "the gallery office" is not an answer
+    a = _ask(other_field, "What was written on the ransom note found in the gallery?")
+    assert a.refused, a.answer
 
 
 def test_a_light_verb_asks_for_its_objects_event(other_field):
