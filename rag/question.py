@@ -62,6 +62,11 @@ class Part:
     def kinds(self) -> tuple[str, ...]:
         return KINDS[self.type]
 
+    @property
+    def open(self) -> bool:
+        """A "what" with no X and a verb ("What should you say?"): any phrase may answer."""
+        return self.type == "thing" and not self.target and bool(self.verb)
+
 
 @dataclass
 class Question:

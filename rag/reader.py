@@ -182,7 +182,7 @@ class PartReading:
     def answered(self) -> bool:
         # "how" asks for a manner, which is not always an instrument ("How was he
         # caught?"): then the best sentence about the focus answers, as for "why"
-        return bool(self.groups) or (self.part.type in ("any", "manner") and self.best is not None)
+        return bool(self.groups) or ((self.part.type in ("any", "manner") or self.part.open) and self.best is not None)
 
 
 @dataclass
@@ -589,6 +589,9 @@ class _Reader:
             if part.type == "manner":  # the sentences in which the one asked is subject or object come first
                 about.sort(key=lambda x: x.support(i) * _role_fit(x.sentence, self.q.names), reverse=True)
                 best = about[0] if about else None
+            if part.open:  # "What should you say ...?": the sentence with the asked verb says it
+                best = next((x for x in top if any(t.lemma_.lower() == part.verb for t in self.doc(x))), None)
+                return PartReading(part, [], [], best, [best] if best else [])
             return PartReading(part, [], [], best, about[:MAX_SUPPORTING] if part.type == "manner" else [])
         win = groups[0]
         win.partners = _partners(win.best, self.q)
@@ -632,8 +635,8 @@ def _under(root, verbs: list) -> bool:
     for t in root.ancestors:
         if t in verbs or any(t in v.conjuncts for v in verbs):
             return True  # "the investigation, Operation Bulblet" for "investigating"
-        if t.pos_ in ("VERB", "AUX") and t.i not in own:
-            return False
+        if t.pos_ in ("VERB", "AUX") and t.i not in own and t.dep_ != "xcomp":
+            return False  # (an open complement is the verb's own: "was found shot on 13 February")
     return True
 
 
