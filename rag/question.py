@@ -40,6 +40,8 @@ _PLACE_NOUNS = frozenset({"city", "town", "country", "village", "place", "state"
                           "street", "address", "province", "capital", "island", "area", "district"})
 _HOW = {"many": "number", "much": "number", "old": "number", "long": "duration", "far": "quantity",
         "often": "number", "large": "quantity", "big": "quantity", "tall": "quantity", "high": "quantity"}
+# Verbs whose "what" asks for an event, not for a thing.
+_EVENT_VERBS = frozenset({"do", "happen", "occur"})
 # Words a part boundary may sit after: "..., and with what weapon", "Where and when".
 _JOINERS = frozenset({"and", "or", ",", ";", ":", ".", "?", "also", "then"})
 _WH = frozenset({"who", "whom", "whose", "what", "which", "when", "where", "how", "why"})
@@ -152,8 +154,8 @@ def _type_of(tokens) -> tuple[str, str, str]:
         if nxt is not None and nxt.lower_ in _HOW:
             return _HOW[nxt.lower_], (_lemma(after[1]) if nxt.lower_ in ("many", "much") and len(after) > 1 and after[1].pos_ == "NOUN" else ""), ""
         return "manner", "", ""
-    if w == "what" and wh.dep_ == "dobj" and wh.head.lemma_ == "do":
-        return "any", "", ""  # "What did Khokhlov do instead?": an action, said by a sentence
+    if w == "what" and wh.dep_ in ("dobj", "nsubj") and wh.head.lemma_ in _EVENT_VERBS:
+        return "any", "", ""  # "What did Khokhlov do instead?", "What happened in ...?": an event, said by a sentence
     # what / which (X)
     nouns = []
     for k, t in enumerate(after):
