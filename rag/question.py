@@ -112,7 +112,7 @@ def _starts(doc) -> list[int]:
     return starts
 
 
-def _support(t, tokens) -> bool:
+def _support(t) -> bool:
     """Is t the "did" of do-support, right before the subject ("Whom did
     the inquiry name ..."), which spaCy sometimes tags a verb? "What did he
     do instead" keeps its second "do"."""
@@ -122,7 +122,7 @@ def _support(t, tokens) -> bool:
 
 def _verb_of(tokens) -> object | None:
     verbs = [t for t in tokens if t.pos_ == "VERB"]
-    verbs = [t for t in verbs if not _support(t, tokens)] or verbs
+    verbs = [t for t in verbs if not _support(t)] or verbs
     if verbs:
         return verbs[0]
     aux = [t for t in tokens if t.pos_ == "AUX"]

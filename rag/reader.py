@@ -87,6 +87,8 @@ SINGLE_VALUED = frozenset({"date", "number", "duration", "quantity", "money", "p
 # Verbs that take their meaning from their object: the X of "what X did he
 # receive" is then the event asked about ("sentence" -> "sentenced him to").
 _LIGHT_VERBS = frozenset({"receive", "get", "give", "have", "take", "make", "suffer", "undergo"})
+_PLACE_PREPS = frozenset({"in", "at", "into", "to", "near", "inside", "outside", "on"})  # "treated in a hospital"
+_JOINT_KINDS = frozenset({"person", "org", "group"})  # kinds of which several may answer together ("X and Y")
 _PERSONAL = frozenset({"he", "she", "him", "her", "his", "they", "them", "their", "it", "its"})
 _INSTRUMENT_PREPS = frozenset({"with", "by", "using", "through", "via", "from"})
 
@@ -382,6 +384,7 @@ class _Reader:
                 phrases = [v for v in s.phrases if not _named(self.q, v) and not about_question(v)
                            and not any(n.norm in v.norm for n in self.q.names)]
                 fits = None
+                says_verb = not verb or any(t.lemma_.lower() in verb_forms for t in doc)
                 if part.target:  # the phrase or its head noun, whichever is closer to X ("axe" ~ "weapon")
                     fits = np.maximum(self._sims(part.target, [v.text for v in phrases]),
                                       self._sims(part.target, [v.head for v in phrases]))
@@ -397,7 +400,7 @@ class _Reader:
                         if event and _complement(sp.root, verbs):
                             fit = ROLE_FIT  # "What sentence did he receive?" -> "sentenced him to 8 years' hard labour"
                     else:
-                        if verb and not any(t.lemma_.lower() in verb_forms for t in doc):
+                        if not says_verb:
                             continue  # "What was written in the notes?": with no X, only the asked verb says which phrase answers
                         fit = UNTARGETED_FIT
                         if part.verb and sp.root.head.lemma_.lower() == part.verb and sp.root.dep_ in ("nsubj", "nsubjpass", "dobj"):
@@ -793,9 +796,6 @@ def _locatives(doc, verbs: list) -> list[tuple]:
     return out
 
 
-_PLACE_PREPS = frozenset({"in", "at", "into", "to", "near", "inside", "outside", "on"})
-
-
 def _slot(t):
     """Where a value stands in its clause: the preposition or argument role
     and the word it attaches to, seen through conjuncts, appositions and "of"
@@ -836,9 +836,6 @@ def _partners(top: Candidate, q: Question) -> list[str]:
                 and not any(v.text in o for o in out):
             out.append(v.text)
     return out
-
-
-_JOINT_KINDS = frozenset({"person", "org", "group"})
 
 
 def _vote(cands: list[Candidate]) -> list[Group]:
