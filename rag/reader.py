@@ -313,13 +313,10 @@ class _Reader:
 
     def candidates(self, i: int, part: Part, x: Scored) -> list[Candidate]:
         s, doc = x.sentence, self.doc(x)
-        verb = part.verb or next((p.verb for p in self.q.parts if p.verb), "")
+        verb, verb_forms = self.verb_forms(part)
+        event = part.target if part.target and verb in _LIGHT_VERBS else ""
         focus = set(_focus(self.q, i))
         name_words = self.part_names(part)
-        verb_forms = {verb} | self.near.get(verb, set()) if verb else set()
-        event = part.target if part.target and verb in _LIGHT_VERBS else ""
-        if event:  # "What sentence did he receive?" is answered by "sentenced him to ..."
-            verb_forms.add(event)
         verbs = [t for t in doc if t.lemma_.lower() == verb or t.lemma_.lower() in verb_forms and _eventive(t)]
         verbal = [t for t in verbs if t.pos_ in ("VERB", "AUX")]  # a clause belongs to a verb, not to "the hearing"
         verb_anchors = verbs or [t for t in doc if t.lemma_.lower() in focus and t.lower_ not in name_words]
@@ -475,6 +472,16 @@ class _Reader:
             out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness, frame == FRAME_OTHER, root))
         return out
 
+    def verb_forms(self, part: Part) -> tuple[str, set[str]]:
+        """The verb a part asks about (else the question's), and the lemmas
+        standing for it: itself, its near synonyms, and for a light verb its
+        object's event ("What sentence did he receive?" -> "sentenced him")."""
+        verb = part.verb or next((p.verb for p in self.q.parts if p.verb), "")
+        forms = {verb} | self.near.get(verb, set()) if verb else set()
+        if part.target and verb in _LIGHT_VERBS:
+            forms.add(part.target)
+        return verb, forms
+
     def part_names(self, part: Part) -> set[str]:
         """Words of the names the part itself holds, else of all the question's
         names ("who chaired the inquiry into the poisoning in London, and who
@@ -593,7 +600,8 @@ class _Reader:
                 about.sort(key=lambda x: x.support(i) * _role_fit(x.sentence, self.q.names), reverse=True)
                 best = about[0] if about else None
             if part.open:  # "What should you say ...?": the sentence with the asked verb says it
-                best = next((x for x in top if any(t.lemma_.lower() == part.verb for t in self.doc(x))), None)
+                forms = self.verb_forms(part)[1]
+                best = next((x for x in top if any(t.lemma_.lower() in forms for t in self.doc(x))), None)
                 return PartReading(part, [], [], best, [best] if best else [])
             return PartReading(part, [], [], best, about[:MAX_SUPPORTING] if part.type == "manner" else [])
         win = groups[0]
@@ -722,9 +730,7 @@ def _equated(root):
         return None
     if other is None or other.pos_ not in ("NOUN", "PROPN"):
         return None
-    start = other.left_edge.i
-    while start < other.i and doc[start].dep_ in ("det", "poss"):
-        start += 1
+    start = _phrase(doc, other).start
     end = other.i
     while end + 1 <= other.right_edge.i and not doc[end + 1].is_punct and doc[end + 1].i != root.left_edge.i:
         end += 1  # "Order of the Red Banner", up to the comma of the apposition
