@@ -11,6 +11,7 @@ own retries the pipeline falls back to the extractive engine and says so.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
@@ -26,7 +27,6 @@ from .reader import REFUSAL, Reading, parts_of, read, refusal_text, short_answer
 from .retrieval import Passage, search
 from .verify import SUPPORTED, verify_claim
 
-DISAGREEMENT = "Sources differ:"
 PART_PASSAGES = 2  # best passages of each part's own search added for a question in several parts
 
 
@@ -246,8 +246,6 @@ def engine_generative(used: str) -> bool:
 
 def _renumbered(text: str, renumber: dict[int, int]) -> str:
     """Passage ids [n] in a text the reader wrote, as the answer's citation numbers."""
-    import re
-
     return re.sub(r"\[(\d+)\]", lambda m: f"[{renumber[int(m.group(1))]}]" if int(m.group(1)) in renumber else "", text)
 
 
@@ -283,9 +281,9 @@ def _verify(answer: Answer, cited: list[Passage], embedder=None) -> None:
     """
     rank = {"supported": 0, "contradicted": 1, "unsupported": 2}
     best: dict[int, object] = {}
-    for sentence in split_sentences(answer.answer):
+    for sentence in _claims(answer.answer):
         claim = strip_marks(sentence)
-        if not query_terms(claim) or claim.rstrip(":") == DISAGREEMENT.rstrip(":"):
+        if not query_terms(claim):
             continue
         numbers = [n for n in cited_numbers(sentence) if 1 <= n <= len(cited)]
         if not numbers:  # a claim with no citation to a passage shown is never passed as sourced
@@ -318,6 +316,22 @@ def _verify(answer: Answer, cited: list[Passage], embedder=None) -> None:
             reason=check.reason if check else "no claim of the answer cites it",
             passage_value=check.passage_value if check else "",
         ))
+
+
+_DIFFER = re.compile(r"Sources differ(?: on [^:]*)?:")
+
+
+def _claims(text: str) -> list[str]:
+    """The answer's sentences as claims to verify; a disagreement ("Sources
+    differ: 13 February 2024 [1]; 2023 [2]") is one claim per value, each
+    checked against the passages cited for it, not all values against all."""
+    out = []
+    for sentence in split_sentences(text):
+        lead, *rest = _DIFFER.split(sentence, maxsplit=1)
+        out.append(lead.strip().rstrip(","))
+        if rest:
+            out += [piece.strip().rstrip(".") for piece in rest[0].split(";")]
+    return [c for c in out if c]
 
 
 def _reason(e: Exception) -> str:

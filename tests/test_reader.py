@@ -152,6 +152,21 @@ def test_sources_that_differ_are_shown_with_their_values(other_field):
     values = [v["value"] for v in a.parts[0]["values"]]
     assert any("seven years" in v for v in values) and any("nine years" in v for v in values)
     assert {s for v in a.parts[0]["values"] for s in v["sources"]} >= {"corpus/harlow-trial.md", "corpus/harlow-press.md"}
+    # each value is checked against the passages cited for it, so a disagreement is not flagged as unsupported
+    assert a.unsupported == [], a.claims
+
+
+def test_each_value_of_a_disagreement_is_checked_against_its_own_citations(other_field):
+    from rag.answering import Answer, _verify
+
+    a = _ask(other_field, "How long was Daniel Harlow sentenced to?")
+    by_source = {c.source: c.n for c in a.citations}
+    trial, press = by_source["corpus/harlow-trial.md"], by_source["corpus/harlow-press.md"]
+    cited = [next(p for p in a.contexts if p.source == c.source) for c in a.citations]
+    swapped = Answer(a.question, a.question, f"Sources differ: seven years [{press}]; nine years [{trial}].", False, "test")
+    _verify(swapped, cited)
+    assert {c["text"] for c in swapped.claims} == {"seven years", "nine years"}
+    assert sorted(swapped.unsupported) == ["nine years", "seven years"]  # each value cited to the other source
 
 
 def test_compound_question_answers_each_part(other_field):
