@@ -65,6 +65,12 @@ class Part:
         return KINDS[self.type]
 
     @property
+    def measured(self) -> str:
+        """What a number is asked about: "child" for "how many children", "tall"
+        for "how tall"; "" for "how old" or "what age", whose noun is the type."""
+        return self.target if self.type in ("number", "quantity") and self.target not in _COUNT_NOUNS else ""
+
+    @property
     def open(self) -> bool:
         """A "what" with no X and a verb ("What should you say?"): any phrase may answer."""
         return self.type == "thing" and not self.target and bool(self.verb)
@@ -125,6 +131,10 @@ def _verb_of(tokens) -> object | None:
     verbs = [t for t in verbs if not _support(t)] or verbs
     if verbs:
         return verbs[0]
+    ids = {t.i for t in tokens}
+    done = [t.head for t in tokens if t.dep_ == "aux" and t.lemma_ == "do" and t.head.i in ids and t.head.i != t.i]
+    if done:  # "Which organisation did Okolovich lead?", with "lead" tagged a noun: what "did" supports
+        return done[0]
     aux = [t for t in tokens if t.pos_ == "AUX"]
     return aux[0] if aux else None
 
@@ -152,7 +162,9 @@ def _type_of(tokens) -> tuple[str, str, str]:
     if w == "how":
         nxt = after[0] if after else None
         if nxt is not None and nxt.lower_ in _HOW:
-            return _HOW[nxt.lower_], (_lemma(after[1]) if nxt.lower_ in ("many", "much") and len(after) > 1 and after[1].pos_ == "NOUN" else ""), ""
+            if nxt.lower_ in ("many", "much"):  # "how many children": the counted noun
+                return _HOW[nxt.lower_], _lemma(after[1]) if len(after) > 1 and after[1].pos_ == "NOUN" else "", ""
+            return _HOW[nxt.lower_], nxt.lower_ if _HOW[nxt.lower_] == "quantity" else "", ""  # "how tall": the measure
         return "manner", "", ""
     if w == "what" and wh.dep_ in ("dobj", "nsubj") and wh.head.lemma_ in _EVENT_VERBS:
         return "any", "", ""  # "What did Khokhlov do instead?", "What happened in ...?": an event, said by a sentence
@@ -201,7 +213,8 @@ def _inverted(tokens) -> str:
     for t in words:
         if t.i == aux.i:
             continue
-        out.append(t.text_with_ws if t.whitespace_ else t.text + " ")
+        glued = not t.whitespace_ and t.i + 1 < len(t.doc) and t.nbor(1).text.startswith(("'", "’"))  # "Khokhlov's"
+        out.append(t.text_with_ws if t.whitespace_ or glued else t.text + " ")
         if t.i == span[-1]:
             out.append(aux.text + " ")
     return "".join(out).strip().rstrip(",")

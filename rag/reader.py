@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -56,7 +57,7 @@ KIND_PROTOTYPES = (("person", "person"), ("org", "organisation"), ("place", "pla
 KIND_ONLY_FIT = 0.6  # fit of a name of X's kind not set beside X ("Russia" for "which hospital")
 MIN_FIT = 0.30  # a "what X" candidate must be at least this close in meaning to X
 PREP_FIT = 0.8  # type fit of a phrase introduced by the preposition the question asks with
-FIT_SHARPNESS = 2  # a "what X" phrase's fit is squared: the phrase closest to X should clearly win
+FIT_SHARPNESS = 2  # a "what X" phrase's or name's closeness to X is squared: the one closest to X should clearly win ("Russia" is 0.33 from "cat")
 UNTARGETED_FIT = 0.5  # type fit of a noun phrase when the question names no X ("What killed him?")
 ROLE_FIT = 1.0  # ... and of one in the asked role (subject of the asked verb, "with/by" instrument)
 INSTRUMENT_FIT = 0.7  # ... and of a "with/by" instrument of another verb ("poisoned with polonium-210")
@@ -80,6 +81,7 @@ DEFINITION_BONUS = 0.5  # "Who was X?": a sentence "X was ..." counts half again
 DUPLICATE_OVERLAP = 0.8  # two sentences sharing this share of their words say the same thing once
 MAX_WORDS = 60  # a further supporting sentence is quoted only while the answer stays within this (median then ~45 words on dev)
 MAX_SUPPORTING = 2  # supporting sentences quoted after the short answer
+SPELLING_MATCH = 0.8  # a passage word this alike (difflib ratio) to a word of a name mentions it: "Stashinsky"/"Stashynsky" 0.90, "Lugovoi"/"Lugovoy" 0.86, not "Japan"/"Spain" 0.60
 
 # Kinds of which one event has one value: two of them from two sources are a
 # disagreement (two people or two things may both be true at once).
@@ -89,6 +91,7 @@ SINGLE_VALUED = frozenset({"date", "number", "duration", "quantity", "money", "p
 _LIGHT_VERBS = frozenset({"receive", "get", "give", "have", "take", "make", "suffer", "undergo"})
 _PLACE_PREPS = frozenset({"in", "at", "into", "to", "near", "inside", "outside", "on"})  # "treated in a hospital"
 _JOINT_KINDS = frozenset({"person", "org", "group"})  # kinds of which several may answer together ("X and Y")
+_UNITED = frozenset({"money", "percent", "quantity"})  # value kinds that say what they measure ("$500,000", "8 km")
 _PERSONAL = frozenset({"he", "she", "him", "her", "his", "they", "them", "their", "it", "its"})
 _INSTRUMENT_PREPS = frozenset({"with", "by", "using", "through", "via", "from"})
 
@@ -179,6 +182,7 @@ class PartReading:
     best: Scored | None  # the best sentence about the part's focus (for "any" parts)
     about: list[Scored] = field(default_factory=list)  # the sentences about the focus, best first
     unknown: Scored | None = None  # the best sentence about the focus says it is not known ("have never been named")
+    unmentioned: list[str] = field(default_factory=list)  # the question's names no passage mentions ("Japan")
 
     @property
     def answered(self) -> bool:
@@ -371,17 +375,24 @@ class _Reader:
                     if sp is None:
                         continue
                     raw.append((v.text, v.norm, v.kind, sp.root, 1.0))
+            if part.measured and not self.says_target(part, s):
+                # "How many children did he have?" is not answered by "aged 67", nor "How tall?" by "two":
+                # a number counts or measures what the sentence says it does
+                raw = [r for r in raw if r[2] in _UNITED]
             if "person" in kinds:
                 raw += self._pronoun_people(x, doc)
                 raw += _untagged_agents(doc, verbs)
             if part.type == "place":
                 raw += _locatives(doc, verbs)
+            # the asked verb as any word of the sentence ("the NTS leader" says "lead")
+            says_verb = not verb or any(t.lemma_.lower() in verb_forms for t in doc) or term_in(verb, words_of(s.text))
+            if part.type == "thing" and part.target and not verb and not self.says_target(part, s):
+                return []  # "What was the name of Skripal's cat?": with no verb asked, only a sentence saying X tells an X
             if part.type == "thing":
                 # not the one the question names ("the chemist Louise Perrin"), nor the question restated
                 phrases = [v for v in s.phrases if not _named(self.q, v) and not about_question(v)
                            and not any(n.norm in v.norm for n in self.q.names)]
                 fits = None
-                says_verb = not verb or any(t.lemma_.lower() in verb_forms for t in doc)
                 if part.target:  # the phrase or its head noun, whichever is closer to X ("axe" ~ "weapon")
                     fits = np.maximum(self._sims(part.target, [v.text for v in phrases]),
                                       self._sims(part.target, [v.head for v in phrases]))
@@ -431,18 +442,20 @@ class _Reader:
                 # named values of a "what X" part must fit X too: a name set
                 # beside X is an X ("the NKVD officer Pavel Sudoplatov", "the
                 # Charité hospital"); a name of X's kind elsewhere may be one
-                # (KIND_ONLY_FIT); else the name itself must be close to X
+                # (KIND_ONLY_FIT) in a sentence that says X or the asked verb
+                # (not "Russia" for "Skripal's cat"); else the name itself must be close to X
                 if part.target:
                     named = [r for r in raw if r[2] != "thing"]
                     if named:
                         kinds_fit = self.kind_fit(part.target)
+                        kind_only = KIND_ONLY_FIT if says_verb or self.says_target(part, s) else 0.0
                         sims = self._sims(part.target, [r[0] for r in named])
                         keep = [r for r in raw if r[2] == "thing"]
                         for r, sim in zip(named, sims):
-                            beside = _beside(r[3], part.target)
+                            beside = _beside(r[3], part.target, r[1])
                             if kinds_fit.get("place") == 1.0 and r[3].ent_type_ == "GPE" and not beside:
                                 continue  # a site ("which hospital") is not a country or city: territory nouns make a "place" part
-                            fit = 1.0 if beside and kinds_fit else max(float(sim), KIND_ONLY_FIT * kinds_fit.get(r[2], 0.0))
+                            fit = 1.0 if beside and kinds_fit else max(float(sim) ** FIT_SHARPNESS, kind_only * kinds_fit.get(r[2], 0.0))
                             keep.append((r[0], r[1], r[2], r[3], fit))
                         raw = keep
         out = []
@@ -471,6 +484,10 @@ class _Reader:
             closeness = 1.0 / (1.0 + (dv + dn) / (2 * CLOSENESS_SCALE))
             out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness, frame == FRAME_OTHER, root))
         return out
+
+    def says_target(self, part: Part, s: language.Sentence) -> bool:
+        """Does the sentence say the asked X ("hospital", "children") or a near synonym of it?"""
+        return part.target in s.lemmas or bool(self.near.get(part.target, set()) & s.lemmas)
 
     def verb_forms(self, part: Part) -> tuple[str, set[str]]:
         """The verb a part asks about (else the question's), and the lemmas
@@ -538,15 +555,11 @@ class _Reader:
         part = self.q.parts[i]
         if part.target and part.lemmas - name_words:  # "the Charité hospital" for "which hospital treated him"
             keys.add(part.target)  # (not for "with what weapon", whose words are the other part's)
-        if not keys:
-            return {id(x): 1.0 for x in xs}
-        idf = self.idf
-        total = sum(idf.get(t, 1.0) for t in keys) or 1.0
         missing_words = sorted({l for x in xs for l in x.sentence.lemmas if l.isalpha()})
-        near: dict[str, set[str]] = {t: set() for t in keys}
+        near: dict[str, set[str]] = {t: set() for t in keys | {part.target} - {""}}  # the asked X too ("Which hospital")
         if self.embedder is not None and missing_words:
             # a focus word is compared as its lemma and as asked: "born", whose lemma "bear" means an animal to MiniLM
-            ordered = sorted(keys)
+            ordered = sorted(near)
             vecs = embed_cached(self.embedder, ordered + [self.q.words.get(t, t) for t in ordered] + missing_words)
             n = len(ordered)
             sims = np.maximum(vecs[:n] @ vecs[2 * n:].T, vecs[n : 2 * n] @ vecs[2 * n:].T)
@@ -554,6 +567,10 @@ class _Reader:
                 near[t] = {missing_words[j] for j in np.nonzero(row >= SYNONYM_MIN)[0]}
         for t, ws in near.items():
             self.near.setdefault(t, set()).update(ws)
+        if not keys:
+            return {id(x): 1.0 for x in xs}
+        idf = self.idf
+        total = sum(idf.get(t, 1.0) for t in keys) or 1.0
         out = {}
         context: dict[int, frozenset[str]] = {}
         for x in xs:
@@ -686,10 +703,12 @@ def _frame_fit(root, name_words: set[str], verb_forms: set[str], named_nearby: b
     return FRAME_OTHER if named else 1.0
 
 
-def _beside(root, target: str) -> bool:
+def _beside(root, target: str, norm: str) -> bool:
     """Is the name set beside the noun X: "the NKVD officer Pavel Sudoplatov"
     (an apposition of X), "the Charité hospital" (a modifier of X), "Operation
-    Bulblet"?"""
+    Bulblet"; or is X a word of it ("St James' Hospital")?"""
+    if target in re.findall(r"\w+", norm):
+        return True
     near = [root.head, *root.children]
     return any(t.lemma_.lower() == target and t.dep_ in ("compound", "appos", "nsubj", "ROOT", "dobj", "pobj", "attr")
                for t in near) or root.dep_ in ("compound", "appos") and root.head.lemma_.lower() == target
@@ -744,8 +763,8 @@ def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
 def _wrong_role(root, role: str, verbs: list) -> bool:
     """Does the candidate stand in the other role of the asked verb than the
     one asked (a patient when the agent is asked, or the reverse)?"""
-    while root.dep_ == "conj":  # "Reiss, Sedov and Klement": the first conjunct's role
-        root = root.head
+    while root.dep_ in ("conj", "compound", "appos"):  # "Reiss, Sedov and Klement", "the OUN writer Lev Rebet",
+        root = root.head  # "the same agent, Bohdan Stashynsky": the role of what it belongs to
     head = root.head
     if head not in verbs:
         if root.dep_ == "pobj" and head.head in verbs:
@@ -910,10 +929,34 @@ def read(question: str | Question, passages: list[Passage], index=None, embedder
     if embedder is None and index is not None:
         embedder = index.embedder
     sentences, idf = _score_sentences(q, passages, index, embedder)
+    absent = _unmentioned(q, passages)
+    if q.names and len(absent) == len(q.names):
+        # "Who is the prime minister of Japan?": what the question is about is in none of the passages
+        return Reading(q, passages, [PartReading(p, [], [], None, unmentioned=absent) for p in q.parts], sentences)
     r = _Reader(q, passages, sentences, embedder)
     r.idf = idf
     parts = [r.read_part(i, p) for i, p in enumerate(q.parts)]
     return Reading(q, passages, parts, sentences)
+
+
+def _unmentioned(q: Question, passages: list[Passage]) -> list[str]:
+    """The question's names of which no passage mentions at least half the
+    words, up to spelling ("Bogdan Stashinsky" is mentioned as "Bohdan
+    Stashynsky"; "FIFA World Cup" is not mentioned by "World War")."""
+    said = set()
+    for p in passages:
+        said |= {language.fold(w) for w in re.findall(r"\w+", f"{p.title} {p.text}")}
+
+    def mentioned(word: str) -> bool:
+        return word in said or any(SequenceMatcher(None, word, w).ratio() >= SPELLING_MATCH for w in said
+                                   if abs(len(w) - len(word)) <= 3)
+
+    out = []
+    for n in q.names:
+        words = [w for w in re.findall(r"\w+", language.fold(n.norm)) if not language.is_stop(w)]
+        if words and 2 * sum(mentioned(w) for w in words) < len(words):
+            out.append(n.text)
+    return out
 
 
 # -- the extractive answer ------------------------------------------------------
@@ -945,6 +988,9 @@ def refusal_text(reading: Reading) -> str:
     """"The sources do not say who ...", for the first part asked, with the
     sentence that says it is not known when one does."""
     text = _not_said(reading.question.parts[0])
+    absent = next((p.unmentioned for p in reading.parts if p.unmentioned), [])
+    if absent:
+        text += " None of the passages found mentions " + " or ".join(f'"{n}"' for n in absent) + "."
     unknown = next((p.unknown for p in reading.parts if p.unknown is not None), None)
     if unknown is not None:
         text += f' One source, "{reading.passages[unknown.passage].title}", says: "{_clean(unknown.sentence.text)}"'

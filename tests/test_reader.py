@@ -79,6 +79,12 @@ The Kenyan runner Grace Wanjiru won the Lakeside marathon on 9 October 2011.
 She finished in Lakeside Park, ahead of the Ethiopian runner Tirunesh Alemu.
 Wanjiru was coached by the former champion Paul Tergat.
 """,
+    "courier.md": """# The Ghent robbery
+
+The same courier, Emil Novak, had robbed the NATO writer Pieter Claes in Ghent in 1987.
+Emil Novak did carry out his orders, robbing the NATO writer Pieter Claes in Ghent on a Sunday.
+Pieter Claes, aged 58, retired to Bruges after the robbery.
+""",
 }
 
 
@@ -271,6 +277,35 @@ def test_what_did_x_do_is_answered_by_a_sentence(other_field):
 def test_do_support_is_not_the_asked_verb():
     q = analyse_question("Whom did the court name as having planned the theft?")
     assert q.parts[0].verb == "plan"
+
+
+def test_a_modifier_of_the_victim_is_not_the_agent(other_field):
+    # "the NATO writer Pieter Claes" is the one robbed: NATO belongs to him, not to the robbery
+    a = _ask(other_field, "Who robbed Pieter Claes?")
+    assert a.short_answer.startswith("Emil Novak"), a.answer
+
+
+def test_a_number_must_count_what_is_asked(other_field):
+    # "aged 58" is not a number of children, and the sources give none
+    a = _ask(other_field, "How many children did Pieter Claes have?")
+    assert a.refused and "58" not in a.short_answer, a.answer
+
+
+def test_what_x_with_no_verb_needs_a_sentence_that_says_x(other_field):
+    # nothing says what the dog was called: "writer" and "Bruges" are not a dog's name
+    a = _ask(other_field, "What was the name of Pieter Claes's dog?")
+    assert a.refused, a.answer
+
+
+def test_a_question_about_what_no_passage_mentions_is_refused(other_field):
+    a = _ask(other_field, "Who is the mayor of Tokyo?")
+    assert a.refused and 'mentions "Tokyo"' in a.answer, a.answer
+    assert not _ask(other_field, "Who robbed Pieter Claes in Ghent?").refused  # a name the passages mention
+
+
+def test_the_verb_did_supports_is_the_asked_one_whatever_its_tag():
+    # spaCy tags "lead" a noun here; "did" still says which word is the verb
+    assert analyse_question("Which organisation did Georgy Okolovich lead?").parts[0].verb == "lead"
 
 
 # -- follow-ups ---------------------------------------------------------------------------------
