@@ -97,7 +97,11 @@ def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
     texts = [strip_marks(m["content"]) for m in turns]
     per_message = []
     for m, analysis in reversed(list(zip(turns, language.analyse_many(texts)))):
-        values = [v for s in analysis.sentences for v in _by_salience(s)]
+        # an answer is about what its first sentence states ("Pavel Sudoplatov [1]."), not
+        # about everyone its quoted sentences mention ("Stepan Bandera led the OUN ...")
+        said = [s for s in analysis.sentences if not s.heading]
+        said = said[:1] if m["role"] == "assistant" else said
+        values = [v for s in said for v in _by_salience(s)]
         got = [v for v in values if v.kind in kinds]
         if not got and "person" in kinds and m["role"] == "user":
             # a question about someone ("Who was Natalia Sedova?") whose name
@@ -152,6 +156,53 @@ def _wh_rest(doc) -> tuple[int, int] | None:
     return None
 
 
+def _pro_verb(doc, previous: str) -> str:
+    """ "do it/that/so" stands for the previous question's verb and object:
+    "Where did he do it?" after "Who killed Lev Rebet?" -> "Where did he kill Lev Rebet?"."""
+    from . import language
+
+    pro = next((t for t in doc if t.lower_ in ("it", "that", "so") and t.head.lemma_ == "do"
+                and t.dep_ in ("dobj", "advmod") and t.i > t.head.i), None)
+    if pro is None or not previous:
+        return doc.text
+    pdoc = language.parse(previous)
+    verb = next((t for t in pdoc if t.pos_ == "VERB" and t.dep_ in ("ROOT", "relcl", "conj", "xcomp")), None)
+    if verb is None:
+        return doc.text
+    obj = next((c for c in verb.children if c.dep_ == "dobj"), None)
+    phrase = verb.lemma_ + (" " + pdoc[obj.left_edge.i : obj.right_edge.i + 1].text if obj is not None else "")
+    do = pro.head
+    return (doc[: do.i].text_with_ws + phrase + pro.whitespace_ + doc[pro.i + 1 :].text).strip()
+
+
+def _bridged(doc, history: list[dict]) -> list[str]:
+    """A follow-up that names no one but speaks of "the killer" or "the
+    murder": the killer is whom the last answer named, when the last question
+    asked who killed; the murder is the one the last question was about
+    ("Who was convicted of the murder?" -> "... of the murder of Zelimkhan
+    Khangoshvili")."""
+    from . import language
+    from .keyword import term_in
+
+    chunk = next((c for c in doc.noun_chunks if c[0].lower_ == "the" and c.root.pos_ == "NOUN"
+                  and not any(t.dep_ == "prep" and t.lower_ == "of" for t in c.root.children)), None)
+    previous = _previous_question(history)
+    if chunk is None or not previous:
+        return []
+    pverb = next((t.lemma_.lower() for t in language.parse(previous) if t.pos_ == "VERB"), "")
+    noun = chunk.root.lemma_.lower()
+    # an agent noun: made from the verb asked ("killer" for "kill", "assassin" for "assassinate"),
+    # or after a "who" question, one with an agent suffix ("the killer" after "Who murdered Trotsky?")
+    agentive = noun != pverb and not noun.endswith(("ing", "ion", "ment")) and (
+        bool(pverb) and term_in(pverb, {noun})
+        or previous.lower().startswith("who") and noun.endswith(("er", "or", "ist", "man", "ant")))
+    before, after = doc[: chunk.start].text_with_ws, doc[chunk.end - 1].whitespace_ + doc[chunk.end :].text
+    if agentive:  # "the killer" after "Who murdered Trotsky?": the one the answer named
+        return [before + name + after for name in _antecedents(history, ("person", "org"))[:MAX_READINGS]]
+    names = _antecedents(history[-2:-1] if history[-1]["role"] == "assistant" else history[-1:], ("person", "org", "place"))
+    return [before + chunk.text + " of " + name + after for name in names[:1]]
+
+
 def readings(question: str, history: list[dict]) -> list[str]:
     """Standalone readings of a follow-up, the likeliest first (the question itself when it stands alone)."""
     from . import language
@@ -159,6 +210,9 @@ def readings(question: str, history: list[dict]) -> list[str]:
     if not history:
         return [question]
     doc = language.parse(question)
+    redone = _pro_verb(doc, _previous_question(history))
+    if redone != question:  # "Where did he do it?" -> "Where did he kill Lev Rebet?"
+        question, doc = redone, language.parse(redone)
     has_verb = any(t.pos_ in ("VERB", "AUX") for t in doc)
     own_names = [e for e in doc.ents if e.label_ in ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP")]
     # Elliptical follow-ups: "In which town?", "And Markov?"
@@ -188,6 +242,8 @@ def readings(question: str, history: list[dict]) -> list[str]:
         if first.lower_ in ("that", "this", "these", "those") and first.dep_ == "det" and chunk.root.pos_ == "NOUN":
             slots.append((chunk.start, chunk.end, ("org", "name"), False))
     slots.sort()
+    if not slots and not own_names:
+        return _bridged(doc, history) or [question]
     if not slots:
         return [question]
     # The first slot of each kind is resolved ("How old was Markov when he
@@ -200,7 +256,10 @@ def readings(question: str, history: list[dict]) -> list[str]:
     slots = firsts
     options: list[str] = []
     first_kinds = slots[0][2]
-    for entity in _antecedents(history, first_kinds)[:MAX_READINGS]:
+    rest = language.fold(" ".join(t.text for t in doc if not any(sl[0] <= t.i < sl[1] for sl in slots)))
+    # a pronoun is not someone its own question names ("Where did he kill Lev Rebet?" is not asked of Rebet)
+    entities = [e for e in _antecedents(history, first_kinds) if language.fold(e) not in rest]
+    for entity in entities[:MAX_READINGS]:
         out = []
         for k, t in enumerate(doc):
             slot = next((sl for sl in slots if sl[0] == t.i), None)

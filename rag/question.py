@@ -128,9 +128,12 @@ def _support(t) -> bool:
 
 def _verb_of(tokens) -> object | None:
     verbs = [t for t in tokens if t.pos_ == "VERB"]
-    verbs = [t for t in verbs if not _support(t)] or verbs
-    if verbs:
-        return verbs[0]
+    main = [t for t in verbs if not _support(t)]
+    if main:
+        return main[0]
+    if verbs:  # only "did": the verb is the word after its subject ("What weapon did Pavel Sudoplatov use?", "use" tagged a noun)
+        after = [t for t in tokens if t.i > verbs[0].i and t.pos_ not in ("PROPN", "DET", "PRON", "NUM", "ADJ", "PUNCT", "PART")]
+        return after[0] if after else verbs[0]
     ids = {t.i for t in tokens}
     done = [t.head for t in tokens if t.dep_ == "aux" and t.lemma_ == "do" and t.head.i in ids and t.head.i != t.i]
     if done:  # "Which organisation did Okolovich lead?", with "lead" tagged a noun: what "did" supports

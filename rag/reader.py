@@ -120,6 +120,7 @@ class Candidate:
     score: float
     about_other: bool = False  # stated in a clause about someone other than the one asked
     root: object = None  # its token in the sentence's parse
+    named: bool = True  # its sentence names the one asked (not only "he", nor someone else)
 
 
 @dataclass
@@ -467,6 +468,8 @@ class _Reader:
                 continue  # "Litvinenko, a KGB officer", "the chemist Louise Perrin": the named one, not what was asked
             if any(c.dep_ == "prep" and c.lower_ == "of" and any(g in name_anchors for g in c.children) for c in root.children):
                 continue  # "the poisoning of Georgi Markov": the asked event restated, not a value of it
+            if part.type in ("person", "place") and _describes(root, name_anchors):
+                continue  # "the OUN writer Lev Rebet", "Litvinenko, a former KGB officer": who the named one is, not who acted or where
             if part.role and _wrong_role(root, part.role, verbs):
                 continue  # "the killings of Reiss" names a victim, not the killer asked for
             if part.prep and root.dep_ == "pobj" and root.head.lower_ == part.prep:
@@ -482,7 +485,8 @@ class _Reader:
             dv = min((_distance(root, a) for a in verb_anchors), default=ABSENT_DISTANCE) + verb_missing
             dn = min((_distance(root, a) for a in name_anchors), default=NAME_ABSENT_DISTANCE) if name_words else dv
             closeness = 1.0 / (1.0 + (dv + dn) / (2 * CLOSENESS_SCALE))
-            out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness, frame == FRAME_OTHER, root))
+            out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness, frame == FRAME_OTHER, root,
+                                 named=not name_words or any(language.fold(t.text) in name_words for t in doc)))
         return out
 
     def says_target(self, part: Part, s: language.Sentence) -> bool:
@@ -780,6 +784,18 @@ def _wrong_role(root, role: str, verbs: list) -> bool:
     return False
 
 
+def _describes(root, anchors: list) -> bool:
+    """Is the candidate a modifier inside the phrase that names or describes
+    one the question names ("the OUN writer Lev Rebet", "a former KGB/FSB
+    officer" in apposition to Litvinenko)?"""
+    if root.dep_ not in ("compound", "amod", "nmod"):
+        return False
+    t = root
+    while t.dep_ in ("compound", "amod", "nmod") and t.head is not t:
+        t = t.head
+    return t in anchors or t.dep_ == "appos" and t.head in anchors or any(c.dep_ == "appos" and c in anchors for c in t.children)
+
+
 def _phrase(doc, t):
     """The words of the noun phrase headed by t, without its determiners."""
     start = t.left_edge.i
@@ -810,14 +826,16 @@ def _untagged_agents(doc, verbs: list) -> list[tuple]:
 
 
 def _locatives(doc, verbs: list) -> list[tuple]:
-    """Common-noun places where the asked verb happened ("treated in a US
-    military hospital"): the object of a place preposition of that verb."""
+    """Places where the asked verb happened that the tagger did not name: the
+    object of a place preposition of that verb, a common noun ("treated in a
+    US military hospital") or an untagged proper noun ("robbed ... in Ghent")."""
     out = []
     for t in doc:
-        if t.dep_ == "pobj" and t.pos_ == "NOUN" and t.head.lower_ in _PLACE_PREPS and t.head.head in verbs \
-                and t.ent_type_ not in ("DATE", "TIME"):
-            sp = _phrase(doc, t)  # said with its preposition: "in a US military hospital"
-            out.append((doc[t.head.i : t.i + 1].text, language.fold(sp.text), "place", t, 1.0))
+        if t.dep_ == "pobj" and t.head.lower_ in _PLACE_PREPS and t.head.head in verbs \
+                and (t.pos_ == "NOUN" and t.ent_type_ not in ("DATE", "TIME") or t.pos_ == "PROPN" and not t.ent_type_):
+            sp = _phrase(doc, t)  # a common noun is said with its preposition: "in a US military hospital"
+            said = doc[t.head.i : t.i + 1].text if t.pos_ == "NOUN" else sp.text
+            out.append((said, language.fold(sp.text), "place", t, 1.0))
     return out
 
 
@@ -888,13 +906,29 @@ def _vote(cands: list[Candidate]) -> list[Group]:
 def _disagrees(win: Group, rival: Group) -> bool:
     """A rival value disagrees when it is well supported, of a comparable
     kind, and stated by a source that does not state the winner."""
-    if rival.votes < DIFFER_RATIO * win.votes:
-        return False
+    if rival.votes < DIFFER_RATIO * win.votes or not rival.best.named:
+        return False  # (a value from a sentence about someone else, "80 years earlier", contradicts nothing)
     a, b = win.members[0].kind, rival.members[0].kind
-    if a != b or a not in SINGLE_VALUED:
+    if a != b or a not in SINGLE_VALUED or not _same_grain(win.best, rival.best):
         return False
     own = set(rival.sources) - set(win.sources)
     return bool(own) and bool(set(win.sources) - set(rival.sources))
+
+
+_OFFSET = re.compile(r"\b(earlier|later|ago|before|after)$", re.I)
+
+
+def _same_grain(a: Candidate, b: Candidate) -> bool:
+    """Values contradict only when they say the same sort of thing. Places:
+    names of one kind, a city and a city ("Barcelona", "Argentona"), not a
+    country and the prison colony inside it ("Russia", "in the IK-3 prison
+    colony"), whose containment the sources need not state, nor two
+    descriptions ("in state custody"). Durations: two lengths ("20 years"),
+    or two offsets, not a length and an offset ("80 years earlier")."""
+    if a.kind == "duration":
+        return bool(_OFFSET.search(a.value.strip())) == bool(_OFFSET.search(b.value.strip()))
+    return a.kind != "place" or (a.root is not None and b.root is not None and bool(a.root.ent_type_)
+                                 and a.root.ent_type_ == b.root.ent_type_)
 
 
 def _alternatives(win: Group, others: list[Group]) -> list[Group]:
@@ -905,7 +939,7 @@ def _alternatives(win: Group, others: list[Group]) -> list[Group]:
     top = win.best
     if top.kind not in SINGLE_VALUED:
         return []
-    return [g for g in others if g.members[0].kind == top.kind and any(
+    return [g for g in others if g.members[0].kind == top.kind and _same_grain(top, g.best) and any(
         c.sentence is top.sentence and c.score >= ALTERNATIVE_RATIO * top.score for c in g.members)]
 
 
@@ -1013,9 +1047,12 @@ def _pieces(reading: Reading) -> tuple[str, list[str], list[str]]:
             support += p.about or [p.best]
         else:
             gaps.append(_not_said(p.part))
-    # then the sentences best about each part's focus, to fill the room
+    # then, to fill the room, another source's sentence stating the answer, or for
+    # a question asking for no value the next best sentence about its focus
     for k, p in enumerate(reading.parts):
-        if p.best is not None and (p.groups or p.part.type == "any"):
+        if p.groups:
+            support += [c.sentence for c in p.groups[0].stating()[1:2]]
+        elif p.best is not None and p.part.type == "any":
             support.append(p.best)
     seen: list[Scored] = []
     for x in support:

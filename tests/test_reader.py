@@ -85,6 +85,14 @@ The same courier, Emil Novak, had robbed the NATO writer Pieter Claes in Ghent i
 Emil Novak did carry out his orders, robbing the NATO writer Pieter Claes in Ghent on a Sunday.
 Pieter Claes, aged 58, retired to Bruges after the robbery.
 """,
+    "duarte.md": """# The sculptor Ines Duarte
+
+The sculptor Ines Duarte died in a small hospice near the coast on 2 May 2001.
+""",
+    "duarte-obituary.md": """# An obituary of Ines Duarte
+
+Ines Duarte, whose bronzes stand in Lisbon, died in Portugal in 2001.
+""",
 }
 
 
@@ -303,6 +311,17 @@ def test_a_question_about_what_no_passage_mentions_is_refused(other_field):
     assert not _ask(other_field, "Who robbed Pieter Claes in Ghent?").refused  # a name the passages mention
 
 
+def test_a_country_and_a_site_inside_it_do_not_differ(other_field):
+    a = _ask(other_field, "Where did Ines Duarte die?")
+    assert not a.disagreement and "Sources differ" not in a.answer, a.answer
+
+
+def test_every_quoted_sentence_states_the_answer(other_field):
+    a = _ask(other_field, "Who robbed Pieter Claes?")
+    quoted = a.answer[len(a.short_answer):]
+    assert "Emil Novak" in quoted and "Bruges" not in quoted, a.answer
+
+
 def test_the_verb_did_supports_is_the_asked_one_whatever_its_tag():
     # spaCy tags "lead" a noun here; "did" still says which word is the verb
     assert analyse_question("Which organisation did Georgy Okolovich lead?").parts[0].verb == "lead"
@@ -336,6 +355,32 @@ def test_both_readings_are_tried_and_the_answered_one_kept(other_field):
     standalone = next(e.text for e in events if e.kind == "standalone")
     assert "Daniel Harlow" in standalone
     assert "2.4 million pounds" in events[-1].answer.answer
+
+
+def test_do_it_stands_for_the_previous_verb_and_a_pronoun_not_for_its_own_object(other_field):
+    history = [{"role": "user", "content": "Who robbed Pieter Claes?"},
+               {"role": "assistant", "content": "Emil Novak [1]. The same courier, Emil Novak, had robbed the NATO writer Pieter Claes. [1]"}]
+    options = readings("Where did he do it?", history)
+    assert options[0] == "Where did Emil Novak rob Pieter Claes?"
+    assert not any(o.startswith("Where did Pieter Claes") for o in options)  # "he" is not the one robbed
+    a = _ask(other_field, "Where did he do it?", history)
+    assert a.short_answer.startswith("Ghent"), a.answer
+
+
+def test_an_answer_is_about_what_its_first_sentence_states():
+    # the quoted sentence's Jules Janssen is not whom the conversation is about
+    history = [{"role": "user", "content": "Who isolated helium?"},
+               {"role": "assistant", "content": "William Ramsay [1]. Helium was first seen by the astronomer Jules Janssen. [2]"}]
+    assert not any("Janssen" in o for o in readings("Where did he work?", history))
+
+
+def test_the_killer_is_whom_the_answer_named_and_the_murder_the_one_asked_about():
+    history = [{"role": "user", "content": "Who murdered the banker Paul Girard?"},
+               {"role": "assistant", "content": "Henri Roux [1]."}]
+    assert readings("When was the killer arrested?", history)[0] == "When was Henri Roux arrested?"
+    history = [{"role": "user", "content": "When did Daniel Harlow's trial open?"},
+               {"role": "assistant", "content": "3 May 2019 [1]."}]
+    assert readings("Who was the judge?", history)[0] == "Who was the judge of Daniel Harlow?"
 
 
 def test_elliptical_follow_up_borrows_the_previous_question():
