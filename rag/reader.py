@@ -240,7 +240,11 @@ def _focus(q: Question, i: int) -> dict[str, float]:
     if not own - {q.parts[i].verb}:  # "with what weapon": the other parts say what about
         own |= q.lemmas - slots
     out = {t: 1.0 for t in own}
-    for t in q.lemmas - own - slots:
+    # a part that names its own subject is not about the others' names: "where was
+    # Khokhlov treated" after "what sentence did Stashynsky receive"
+    names = {w for n in q.names for w in n.norm.split()}
+    others = names - own if own & names else set()
+    for t in q.lemmas - own - slots - others:
         out[t] = OTHER_PART_WEIGHT
     return out
 
@@ -370,16 +374,19 @@ class _Reader:
             return []
         else:
             kinds = part.kinds if part.target or part.type != "thing" else ("thing",)
+            if part.measured and language.duration_norm(f"2 {part.target}"):
+                kinds += ("duration",)  # "How many days ...?" -> "four days after the attack"
             for v in s.values:
                 if v.kind in kinds and not _named(self.q, v) and not (v.kind == "number" and ":" in v.text):  # "21:21" is a time
                     sp = span_of(v)
                     if sp is None:
                         continue
                     raw.append((v.text, v.norm, v.kind, sp.root, 1.0))
-            if part.measured and not self.says_target(part, s):
-                # "How many children did he have?" is not answered by "aged 67", nor "How tall?" by "two":
-                # a number counts or measures what the sentence says it does
-                raw = [r for r in raw if r[2] in _UNITED]
+            if part.measured:
+                # a number counts what it is set beside: "153 Russian diplomats", "four days after";
+                # "How many children?" is not answered by "aged 67", nor "How many days?" by "at the age of 49"
+                raw = [r for r in raw if self.counts(part, r[1], r[3])
+                       or r[2] in _UNITED and (part.type == "quantity" or not self.says_target(part, s))]
             if "person" in kinds:
                 raw += self._pronoun_people(x, doc)
                 raw += _untagged_agents(doc, verbs)
@@ -488,6 +495,12 @@ class _Reader:
             out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness, frame == FRAME_OTHER, root,
                                  named=not name_words or any(language.fold(t.text) in name_words for t in doc)))
         return out
+
+    def counts(self, part: Part, norm: str, root) -> bool:
+        """Does the number count the asked X: X is in it ("four days") or it modifies X ("153 diplomats")?"""
+        forms = {part.target} | self.near.get(part.target, set())
+        return any(term_in(f, set(re.findall(r"\w+", norm))) for f in forms) or (
+            root.dep_ in ("nummod", "quantmod", "amod") and root.head.lemma_.lower() in forms)
 
     def says_target(self, part: Part, s: language.Sentence) -> bool:
         """Does the sentence say the asked X ("hospital", "children") or a near synonym of it?"""

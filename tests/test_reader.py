@@ -88,6 +88,7 @@ Pieter Claes, aged 58, retired to Bruges after the robbery.
     "duarte.md": """# The sculptor Ines Duarte
 
 The sculptor Ines Duarte died in a small hospice near the coast on 2 May 2001.
+She had fallen in her studio, and she died nine days after the fall, at the age of 77.
 """,
     "duarte-obituary.md": """# An obituary of Ines Duarte
 
@@ -297,6 +298,11 @@ def test_a_number_must_count_what_is_asked(other_field):
     # "aged 58" is not a number of children, and the sources give none
     a = _ask(other_field, "How many children did Pieter Claes have?")
     assert a.refused and "58" not in a.short_answer, a.answer
+
+
+def test_a_number_of_days_is_the_one_set_beside_days(other_field):
+    a = _ask(other_field, "How many days after the fall did Ines Duarte die?")
+    assert a.short_answer.lower().startswith("nine days"), a.answer
 
 
 def test_what_x_with_no_verb_needs_a_sentence_that_says_x(other_field):
