@@ -28,6 +28,7 @@ from .retrieval import Passage, search
 from .verify import SUPPORTED, verify_claim
 
 PART_PASSAGES = 2  # best passages of each part's own search added for a question in several parts
+DEEPER_PASSAGES = 2  # further passages of the best source read when a part found no value (dev: see docs/eval)
 
 
 @dataclass
@@ -198,6 +199,18 @@ def ask_stream(
         if extra:
             passages = passages + extra
             reading = read(standalone, passages, index, scoring_embedder(index))
+    if passages and retrieve is None and any(not p.groups and p.part.type != "any" for p in reading.parts):
+        # A part no passage answers with a value: read the source most about the
+        # question further than the per-source cap allows ("How was Markov
+        # killed?": the ricin pellet is in the brief's fifth-best passage).
+        have = {p.chunk_id for p in passages}
+        deeper = [p for p in engine.fit(search(index, standalone, k=settings.k, source=passages[0].source,
+                                               candidates=settings.candidates, max_per_source=settings.k))
+                  if p.chunk_id not in have][:DEEPER_PASSAGES]
+        if deeper:
+            again = read(standalone, passages + deeper, index, scoring_embedder(index))
+            if sum(bool(p.groups) for p in again.parts) > sum(bool(p.groups) for p in reading.parts):
+                passages, reading = passages + deeper, again
     if not passages and not index.count():
         raise IndexProblem("nothing is indexed yet, so no question can be answered: run `rag ingest` "
                            "(it indexes the corpus folder), or upload sources in the app")

@@ -629,6 +629,10 @@ class _Reader:
         # a value stated only about someone else does not answer ("How was
         # Markov killed?" -> not "with a cyanide spray", said of Bandera)
         groups = [g for g in _vote(cands) if not all(c.about_other for c in g.members)]
+        if not groups:  # none of the best sentences holds a value: read on ("How was Markov killed?" -> the pellet)
+            rest = [x for x in about if not x.sentence.negated][READ_SENTENCES:]
+            cands += [c for x in rest for c in self.candidates(i, part, x)]
+            groups = [g for g in _vote(cands) if not all(c.about_other for c in g.members)]
         if not groups:
             if part.type == "manner":  # the sentences in which the one asked is subject or object come first
                 about.sort(key=lambda x: x.support(i) * _role_fit(x.sentence, self.q.names), reverse=True)

@@ -93,7 +93,8 @@ def test_a_weapon_used_on_someone_else_is_not_the_answer(corpus_index, settings)
     # passages about Markov also say Stashynsky killed Bandera "with a cyanide spray"
     a = ask("How was Markov killed?", index=corpus_index, settings=settings)
     assert not a.refused and "cyanide" not in a.short_answer.lower()
-    assert "Markov" in a.answer
+    # the pellet is in the brief's fifth-best passage: its source is read further
+    assert "umbrella" in a.short_answer.lower() and "ricin" in a.answer, a.answer
 
 
 def test_tokens_stream_before_the_answer_is_done(corpus_index, settings):
