@@ -28,7 +28,7 @@ from .retrieval import Passage, search
 from .verify import SUPPORTED, verify_claim
 
 PART_PASSAGES = 2  # best passages of each part's own search added for a question in several parts
-DEEPER_PASSAGES = 2  # further passages of the best source read when a part found no value (dev: see docs/eval)
+DEEPER_PASSAGES = 2  # further passages of the best source read when a part found no value (Markov's pellet is his brief's 5th; dev figures unchanged)
 
 
 @dataclass

@@ -162,7 +162,7 @@ def test_ask_read_sources_export_and_upload(server, page, tmp_path):
 NEWCOMER = [  # the questions a newcomer asks first, and what each crisp answer must state
     ("Who killed Trotsky and with what?", ("Mercader", "ice ax")),
     ("When did Trotsky die?", ("21 August 1940",)),
-    ("How was Markov killed?", ("Markov",)),
+    ("How was Markov killed?", ("umbrella",)),
     ("What killed Litvinenko?", ("polonium-210",)),
     ("When was Kuzminov found dead?", ("13 February 2024",)),
 ]
