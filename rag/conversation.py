@@ -199,7 +199,8 @@ def _bridged(doc, history: list[dict]) -> list[str]:
     before, after = doc[: chunk.start].text_with_ws, doc[chunk.end - 1].whitespace_ + doc[chunk.end :].text
     if agentive:  # "the killer" after "Who murdered Trotsky?": the one the answer named
         return [before + name + after for name in _antecedents(history, ("person", "org"))[:MAX_READINGS]]
-    names = _antecedents(history[-2:-1] if history[-1]["role"] == "assistant" else history[-1:], ("person", "org", "place"))
+    last_question = [m for m in history if m["role"] == "user"][-1:]
+    names = _antecedents(last_question, ("person", "org", "place"))
     return [before + chunk.text + " of " + name + after for name in names[:1]]
 
 

@@ -332,6 +332,7 @@ class _Reader:
         # a sentence without the asked verb says less about the asked event
         verb_missing = ABSENT_DISTANCE if verb and not verbs else 0
         name_anchors = [t for t in doc if language.fold(t.text) in name_words]
+        named = not name_words or bool(name_anchors)  # (before "he" stands in for the name below)
         if not name_anchors and name_words & self.context_words(x.passage):
             # "He defected in 1969" in a passage about the one the question names
             name_anchors = [t for t in doc if t.pos_ == "PRON" and t.lower_ in _PERSONAL]
@@ -493,7 +494,7 @@ class _Reader:
             dn = min((_distance(root, a) for a in name_anchors), default=NAME_ABSENT_DISTANCE) if name_words else dv
             closeness = 1.0 / (1.0 + (dv + dn) / (2 * CLOSENESS_SCALE))
             out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness, frame == FRAME_OTHER, root,
-                                 named=not name_words or any(language.fold(t.text) in name_words for t in doc)))
+                                 named=named))
         return out
 
     def counts(self, part: Part, norm: str, root) -> bool:
@@ -525,8 +526,7 @@ class _Reader:
 
     def context_words(self, passage: int) -> frozenset[str]:
         if passage not in self._context:
-            p = self.passages[passage]
-            self._context[passage] = frozenset(language.fold(w) for w in re.findall(r"\w+", f"{p.title} {p.text}"))
+            self._context[passage] = _passage_words(self.passages[passage])
         return self._context[passage]
 
     def kind_fit(self, target: str) -> dict[str, float]:
@@ -979,24 +979,27 @@ def read(question: str | Question, passages: list[Passage], index=None, embedder
     q = question if isinstance(question, Question) else analyse_question(question)
     if embedder is None and index is not None:
         embedder = index.embedder
-    sentences, idf = _score_sentences(q, passages, index, embedder)
     absent = _unmentioned(q, passages)
     if q.names and len(absent) == len(q.names):
         # "Who is the prime minister of Japan?": what the question is about is in none of the passages
-        return Reading(q, passages, [PartReading(p, [], [], None, unmentioned=absent) for p in q.parts], sentences)
+        return Reading(q, passages, [PartReading(p, [], [], None, unmentioned=absent) for p in q.parts], [])
+    sentences, idf = _score_sentences(q, passages, index, embedder)
     r = _Reader(q, passages, sentences, embedder)
     r.idf = idf
     parts = [r.read_part(i, p) for i, p in enumerate(q.parts)]
     return Reading(q, passages, parts, sentences)
 
 
+def _passage_words(p: Passage) -> frozenset[str]:
+    """The words of a passage and its title, folded (for finding names in it)."""
+    return frozenset(language.fold(w) for w in re.findall(r"\w+", f"{p.title} {p.text}"))
+
+
 def _unmentioned(q: Question, passages: list[Passage]) -> list[str]:
     """The question's names of which no passage mentions at least half the
     words, up to spelling ("Bogdan Stashinsky" is mentioned as "Bohdan
     Stashynsky"; "FIFA World Cup" is not mentioned by "World War")."""
-    said = set()
-    for p in passages:
-        said |= {language.fold(w) for w in re.findall(r"\w+", f"{p.title} {p.text}")}
+    said = frozenset().union(*(_passage_words(p) for p in passages))
 
     def mentioned(word: str) -> bool:
         return word in said or any(SequenceMatcher(None, word, w).ratio() >= SPELLING_MATCH for w in said
