@@ -59,6 +59,7 @@ class Part:
     role: str = ""  # what the wh-word is to its verb: "agent", "patient" or ""
     lemmas: frozenset[str] = frozenset()  # the part's own content lemmas
     inverted: str = ""  # the part as an indirect question ("when he was attacked"), for refusals
+    coordinate: bool = False  # its X is coordinated with the previous part's ("which service and unit"): another thing
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -83,6 +84,10 @@ class Question:
     lemmas: frozenset[str]  # content lemmas of the whole question
     names: list[language.Value] = field(default_factory=list)  # what the question names
     words: dict[str, str] = field(default_factory=dict)  # lemma -> the word as asked ("bear" -> "born")
+    # proper nouns the tagger gave no type ("the 1998 Tour de France"): they say what the
+    # question is about (rag/reader.py refuses when no passage mentions any name), but as
+    # untyped words they anchor no answer
+    untyped: list[language.Value] = field(default_factory=list)
 
     @property
     def compound(self) -> bool:
@@ -140,6 +145,38 @@ def _verb_of(tokens) -> object | None:
         return done[0]
     aux = [t for t in tokens if t.pos_ == "AUX"]
     return aux[0] if aux else None
+
+
+def _reported(verb, tokens):
+    """The verb a wh-argument belongs to: "Which service did the Kremlin say
+    Krasikov belongs to?" asks what Krasikov belongs to, not what was said.
+    A reporting verb with its own subject and a clausal complement hands the
+    question to that complement; "When did Peskov say ...?" still asks when
+    it was said."""
+    ids = {t.i for t in tokens}
+    wh = next((t for t in tokens if t.lower_ in ("who", "whom", "what", "which") and t.tag_ in ("WP", "WDT")), None)
+    comp = [c for c in verb.children if c.dep_ == "ccomp" and c.pos_ in ("VERB", "AUX") and c.i in ids]
+    if wh is None or not comp or any(c.dep_ == "dobj" for c in verb.children):
+        return verb
+    subjects = [c for c in verb.children if c.dep_ == "nsubj" and wh not in c.subtree]
+    return comp[0] if subjects else verb
+
+
+def _coordinated(toks) -> list[list]:
+    """"Which service and unit did ...?" asks two things of one clause: one
+    token list per coordinated noun after the wh-determiner."""
+    wh = next((t for t in toks if t.lower_ in ("what", "which") and t.dep_ == "det"), None)
+    if wh is None:
+        return [toks]
+    noun = wh.head
+    conj = next((c for c in noun.children if c.dep_ == "conj" and c.pos_ == "NOUN"), None)
+    if conj is None:
+        return [toks]
+    second = {t.i for t in conj.subtree}
+    cc = {c.i for c in noun.children if c.dep_ == "cc"}
+    first = [t for t in toks if t.i not in second | cc]
+    other = [t for t in toks if not (wh.i < t.i < min(second)) or t.i in second]
+    return [first, other]
 
 
 def _type_of(tokens) -> tuple[str, str, str]:
@@ -223,6 +260,26 @@ def _inverted(tokens) -> str:
     return "".join(out).strip().rstrip(",")
 
 
+def _untagged_names(doc, names: list[language.Value]) -> list[language.Value]:
+    """Proper nouns the tagger gave no entity type ("the 1998 Tour de France"):
+    the question names them all the same."""
+    covered = {i for v in names for i in range(v.start, v.end)}
+    out, run = [], []
+    for t in list(doc) + [None]:
+        if t is not None and t.pos_ == "PROPN" and not t.ent_type_ and t.idx not in covered and t.i > 0:
+            run.append(t)
+            continue
+        if run and t is not None and t.pos_ in ("X", "ADP") and t.i + 1 < len(doc) and doc[t.i + 1].pos_ == "PROPN":
+            run.append(t)  # "Tour de France"
+            continue
+        if run:
+            a, b = run[0].idx, run[-1].idx + len(run[-1].text)
+            span = doc.text[a:b]
+            out.append(language.Value("name", a, b, language.fold(span), span))
+        run = []
+    return out
+
+
 def analyse_question(text: str) -> Question:
     """Parts, answer types and focus of a question."""
     doc = language.parse(text)
@@ -236,22 +293,24 @@ def analyse_question(text: str) -> Question:
         while toks and (toks[-1].lower_ in _JOINERS or toks[-1].is_punct):
             toks.pop()
         if toks:
-            raw.append(toks)
+            raw.extend((k > 0, ts) for k, ts in enumerate(_coordinated(toks)))
     # "Where and when was X found dead?": a part that is only a wh-word shares the next part's clause.
     parts: list[Part] = []
-    for i, toks in enumerate(raw):
+    for i, (coordinate, toks) in enumerate(raw):
         clause = toks
         if len([t for t in toks if not t.is_punct and t.pos_ != "ADP"]) <= 1 and i + 1 < len(raw):
-            clause = toks + raw[i + 1][1:]
+            clause = toks + raw[i + 1][1][1:]
         typ, target, role = _type_of(clause if len(toks) <= 2 else toks)
         verb = _verb_of(clause)
+        verb = _reported(verb, clause) if verb is not None else None
         prep = toks[0].lower_ if toks[0].pos_ == "ADP" and typ in ("thing", "manner", "place") else ""
         asked = "".join(t.text_with_ws for t in toks).strip()
         parts.append(Part(asked=asked, type=typ, target=target, prep=prep,
                           verb=_lemma(verb) if verb is not None and verb.lemma_ != "be" else "",
-                          role=role, lemmas=_content(clause) - {target}, inverted=_inverted(clause)))
+                          role=role, lemmas=_content(clause) - {target}, inverted=_inverted(clause),
+                          coordinate=coordinate))
     if not parts:
         parts = [Part(asked=text, type="any", lemmas=_content(doc))]
     names = [v for s in language.analyse(text).sentences for v in s.values if v.kind in language.NAME_KINDS]
     words = {_lemma(t): t.lower_ for t in doc if t.is_alpha}
-    return Question(text, parts, _content(doc), names, words)
+    return Question(text, parts, _content(doc), names, words, _untagged_names(doc, names))

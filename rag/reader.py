@@ -458,7 +458,9 @@ class _Reader:
                     if named:
                         kinds_fit = self.kind_fit(part.target)
                         kind_only = KIND_ONLY_FIT if says_verb or self.says_target(part, s) else 0.0
-                        sims = self._sims(part.target, [r[0] for r in named])
+                        # the name or its head noun, whichever is closer to X ("the Duff Cooper Prize" ~ "award")
+                        sims = np.maximum(self._sims(part.target, [r[0] for r in named]),
+                                          self._sims(part.target, [r[3].text for r in named]))
                         keep = [r for r in raw if r[2] == "thing"]
                         for r, sim in zip(named, sims):
                             beside = _beside(r[3], part.target, r[1])
@@ -554,6 +556,21 @@ class _Reader:
         subj = [t for t in doc if t.dep_ == "nsubj" and t.pos_ == "PRON" and t.lower_ in ("he", "she")]
         if not subj:
             return []
+        # "he" is first the subject his own sentence named before him (centering: subjects
+        # are what a pronoun continues). The tagger often takes a name for an organisation,
+        # but an organisation is named with "the" ("the Kremlin")
+        at = x.sentence.start + subj[0].idx
+        text = x.sentence.text
+
+        def subject(v: language.Value) -> bool:
+            sp = doc.char_span(v.start - x.sentence.start, v.end - x.sentence.start, alignment_mode="expand")
+            return sp is not None and sp.root.dep_ in ("nsubj", "nsubjpass") and (
+                v.kind == "person" or not text[: v.start - x.sentence.start].lower().endswith("the "))
+
+        own = [v for v in x.sentence.values if v.end <= at and v.kind in ("person", "org") and subject(v)]
+        if own:
+            v = own[-1]  # "Krasikov was handed back, and the Kremlin confirmed that he belonged ...": Krasikov
+            return [] if _named(self.q, v) else [(v.text, v.norm, "person", subj[0], PRONOUN_FIT)]
         before = [s for s in self.passages[x.passage].analysis.sentences if s.end <= x.sentence.start]
         for s in reversed(before[-PRONOUN_REACH:]):
             people = [v for v in s.values if v.kind == "person" and not _named(self.q, v)]
@@ -603,7 +620,7 @@ class _Reader:
             out[id(x)] = held / total
         return out
 
-    def read_part(self, i: int, part: Part) -> PartReading:
+    def read_part(self, i: int, part: Part, taken: set[str] = frozenset()) -> PartReading:
         about = [x for x in self.sentences if x.coverage.get(i, 0.0) >= MIN_COVERAGE or x.semantic >= MIN_SEMANTIC]
         share = self.key_share(i, about)
         about = [x for x in about if share[id(x)] >= MIN_KEY_SHARE]
@@ -628,11 +645,11 @@ class _Reader:
         cands = [c for x in top for c in self.candidates(i, part, x)]
         # a value stated only about someone else does not answer ("How was
         # Markov killed?" -> not "with a cyanide spray", said of Bandera)
-        groups = [g for g in _vote(cands) if not all(c.about_other for c in g.members)]
+        groups = [g for g in _vote(cands) if not all(c.about_other for c in g.members) and g.best.norm not in taken]
         if not groups:  # none of the best sentences holds a value: read on ("How was Markov killed?" -> the pellet)
             rest = [x for x in about if not x.sentence.negated][READ_SENTENCES:]
             cands += [c for x in rest for c in self.candidates(i, part, x)]
-            groups = [g for g in _vote(cands) if not all(c.about_other for c in g.members)]
+            groups = [g for g in _vote(cands) if not all(c.about_other for c in g.members) and g.best.norm not in taken]
         if not groups:
             if part.type == "manner":  # the sentences in which the one asked is subject or object come first
                 about.sort(key=lambda x: x.support(i) * _role_fit(x.sentence, self.q.names), reverse=True)
@@ -980,13 +997,17 @@ def read(question: str | Question, passages: list[Passage], index=None, embedder
     if embedder is None and index is not None:
         embedder = index.embedder
     absent = _unmentioned(q, passages)
-    if q.names and len(absent) == len(q.names):
+    if absent and len(absent) == len(q.names) + len(q.untyped):
         # "Who is the prime minister of Japan?": what the question is about is in none of the passages
         return Reading(q, passages, [PartReading(p, [], [], None, unmentioned=absent) for p in q.parts], [])
     sentences, idf = _score_sentences(q, passages, index, embedder)
     r = _Reader(q, passages, sentences, embedder)
     r.idf = idf
-    parts = [r.read_part(i, p) for i, p in enumerate(q.parts)]
+    parts: list[PartReading] = []
+    for i, p in enumerate(q.parts):
+        # "which service and unit": the second noun is another thing than the first one's answer
+        taken = {g.best.norm for g in parts[-1].groups} if p.coordinate and parts else set()
+        parts.append(r.read_part(i, p, taken))
     return Reading(q, passages, parts, sentences)
 
 
@@ -1006,7 +1027,7 @@ def _unmentioned(q: Question, passages: list[Passage]) -> list[str]:
                                    if abs(len(w) - len(word)) <= 3)
 
     out = []
-    for n in q.names:
+    for n in q.names + q.untyped:
         words = [w for w in re.findall(r"\w+", language.fold(n.norm)) if not language.is_stop(w)]
         if words and 2 * sum(mentioned(w) for w in words) < len(words):
             out.append(n.text)

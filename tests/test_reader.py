@@ -94,6 +94,20 @@ She had fallen in her studio, and she died nine days after the fall, at the age 
 
 Ines Duarte, whose bronzes stand in Lisbon, died in Portugal in 2001.
 """,
+    "voss.md": """# The novelist Clara Voss
+
+The novelist Clara Voss wrote "The Salt Orchard" (1998), which won the Hallworth Medal and was translated into nine languages.
+""",
+    "holm.md": """# The forger Arne Holm
+
+In the exchange of 2012 Arne Holm was handed back to Denmark, and the police then confirmed that he belonged to the Vetter gang.
+On 3 May 2012 the police spokesman Lars Brun acknowledged that Holm is a member of the Vetter gang, in its Delft cell.
+
+## The Oslo passports
+
+The inspector Karl Berg led the search for the gang in Norway.
+In 2011 the courier Nils Dahl reached Oslo, where he forged the passport of the banker Eva Lind.
+""",
 }
 
 
@@ -326,6 +340,31 @@ def test_every_quoted_sentence_states_the_answer(other_field):
     a = _ask(other_field, "Who robbed Pieter Claes?")
     quoted = a.answer[len(a.short_answer):]
     assert "Emil Novak" in quoted and "Bruges" not in quoted, a.answer
+
+
+def test_a_name_whose_head_noun_is_x_answers_which_x(other_field):
+    # "the Hallworth Medal" is a medal, and a medal is an award; the name as a whole is far from "award"
+    a = _ask(other_field, "Which award did Clara Voss's 1998 novel receive?")
+    assert a.short_answer.startswith("The Hallworth Medal"), a.answer
+
+
+def test_a_reported_clause_holds_the_asked_verb():
+    q = analyse_question("Which gang did the police say Arne Holm belongs to?")
+    assert q.parts[0].verb == "belong"
+    assert analyse_question("When did the police say Holm was a forger?").parts[0].verb == "say"
+
+
+def test_coordinated_nouns_are_two_parts_with_different_answers(other_field):
+    q = analyse_question("Which gang and cell did the police say Arne Holm belongs to?")
+    assert [p.target for p in q.parts] == ["gang", "cell"]
+    a = _ask(other_field, "Which gang and cell did the police say Arne Holm belongs to?")
+    assert a.short_answer.startswith("Vetter gang") and "Delft cell" in a.short_answer, a.answer
+
+
+def test_he_is_first_the_subject_his_own_sentence_named(other_field):
+    # the sentence before names the inspector; "he" continues this sentence's subject, the courier
+    a = _ask(other_field, "Who forged the passport of Eva Lind?")
+    assert a.short_answer.startswith("Nils Dahl"), a.answer
 
 
 def test_the_verb_did_supports_is_the_asked_one_whatever_its_tag():
