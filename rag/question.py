@@ -59,6 +59,7 @@ class Part:
     role: str = ""  # what the wh-word is to its verb: "agent", "patient" or ""
     lemmas: frozenset[str] = frozenset()  # the part's own content lemmas
     inverted: str = ""  # the part as an indirect question ("when he was attacked"), for refusals
+    naming: bool = False  # a name is asked ("What was the name of the operation?"), whatever the X
     coordinate: bool = False  # its X is coordinated with the previous part's ("which service and unit"): another thing
 
     @property
@@ -133,7 +134,9 @@ def _support(t) -> bool:
 
 def _verb_of(tokens) -> object | None:
     verbs = [t for t in tokens if t.pos_ == "VERB"]
-    main = [t for t in verbs if not _support(t)]
+    # not "did" before the subject, nor the "had" of a perfect ("What operation had the son gone in for?")
+    main = [t for t in verbs if not _support(t)
+            and not (t.lemma_ == "have" and any(v.tag_ == "VBN" and v.i > t.i for v in verbs))]
     if main:
         return main[0]
     if verbs:  # only "did": the verb is the word after its subject ("What weapon did Pavel Sudoplatov use?", "use" tagged a noun)
@@ -241,6 +244,13 @@ def _type_of(tokens) -> tuple[str, str, str]:
     return "thing", target, role
 
 
+def _asks_name(tokens, target: str) -> bool:
+    """"Which alias ...?", "What was the name of the tanker?" (not "Which law
+    gave the FSB its name?"): a name answers, whatever the X."""
+    return target in _NAME_NOUNS or any(
+        _lemma(t) in _NAME_NOUNS and t.dep_ in ("attr", "nsubj") and t.head.lemma_ == "be" for t in tokens)
+
+
 def _inverted(tokens) -> str:
     """The part as an indirect question: "when was he attacked" -> "when he was attacked"."""
     words = [t for t in tokens if not t.is_punct or t.text in ("'", "’")]
@@ -308,7 +318,7 @@ def analyse_question(text: str) -> Question:
         parts.append(Part(asked=asked, type=typ, target=target, prep=prep,
                           verb=_lemma(verb) if verb is not None and verb.lemma_ != "be" else "",
                           role=role, lemmas=_content(clause) - {target}, inverted=_inverted(clause),
-                          coordinate=coordinate))
+                          coordinate=coordinate, naming=_asks_name(clause, target)))
     if not parts:
         parts = [Part(asked=text, type="any", lemmas=_content(doc))]
     names = [v for s in language.analyse(text).sentences for v in s.values if v.kind in language.NAME_KINDS]

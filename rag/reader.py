@@ -52,8 +52,8 @@ SYNONYM_MIN = 0.6  # a sentence word this close (MiniLM cosine) to a focus word 
 # and "weapon" -> no named kind (checked by hand on 30 general nouns, from
 # "judge" and "agency" to "cemetery", "verdict" and "bomb"; a fixed
 # similarity bar, as before, took "substance" for a person).
-KIND_PROTOTYPES = (("person", "person"), ("org", "organisation"), ("place", "place"),
-                   ("", "object"), ("", "substance"), ("", "event"), ("", "idea"))
+KIND_PROTOTYPES = (("person", "person"), ("person", "worker"), ("org", "organisation"), ("place", "place"),
+                   ("", "object"), ("", "substance"), ("", "event"), ("", "idea"), ("", "procedure"))
 KIND_ONLY_FIT = 0.6  # fit of a name of X's kind not set beside X ("Russia" for "which hospital")
 MIN_FIT = 0.30  # a "what X" candidate must be at least this close in meaning to X
 PREP_FIT = 0.8  # type fit of a phrase introduced by the preposition the question asks with
@@ -252,6 +252,8 @@ def _focus(q: Question, i: int) -> dict[str, float]:
 def _score_sentences(q: Question, passages: list[Passage], index, embedder) -> list[Scored]:
     focus = [_focus(q, i) for i in range(len(q.parts))]
     idf = _idf(set().union(*focus, {p.target for p in q.parts if p.target}) if focus else set(), index)
+    # a light verb is said by its object's event: "What sentence did he receive?" <- "sentenced him"
+    events = {p.verb: p.target for p in q.parts if p.verb in _LIGHT_VERBS and p.target and p.type == "thing"}
     scored: list[Scored] = []
     for pi, p in enumerate(passages):
         a = p.analysis
@@ -266,7 +268,7 @@ def _score_sentences(q: Question, passages: list[Passage], index, embedder) -> l
                 total = sum(w * idf[t] for t, w in f.items()) or 1.0
                 got = 0.0
                 for t, w in f.items():
-                    if _holds(t, s.lemmas, words):
+                    if _holds(t, s.lemmas, words) or t in events and events[t] in s.lemmas:
                         got += w * idf[t]
                     elif _holds(t, context_lemmas, context_words):
                         got += CONTEXT_WEIGHT * w * idf[t]
@@ -397,6 +399,12 @@ class _Reader:
             says_verb = not verb or any(t.lemma_.lower() in verb_forms for t in doc) or term_in(verb, words_of(s.text))
             if part.type == "thing" and part.target and not verb and not self.says_target(part, s):
                 return []  # "What was the name of Skripal's cat?": with no verb asked, only a sentence saying X tells an X
+            if part.type == "thing" and event:
+                # a measure that completes the asked event: "sentenced him to six years" for "What sentence did he receive?"
+                for v in s.values:
+                    sp = span_of(v) if v.kind in language.MEASURE_KINDS else None
+                    if sp is not None and _complement(sp.root, verbs):
+                        raw.append((v.text, v.norm, "thing", sp.root, ROLE_FIT))
             if part.type == "thing":
                 # not the one the question names ("the chemist Louise Perrin"), nor the question restated
                 phrases = [v for v in s.phrases if not _named(self.q, v) and not about_question(v)
@@ -412,7 +420,7 @@ class _Reader:
                     if part.target:  # a "helicopter pilot" is a pilot, not a helicopter: the head decides
                         fit = 1.0 if v.head == part.target else float(fits[k])
                         named_x = v.head == part.target and any(t.pos_ == "PROPN" for t in sp)  # "the Charité hospital"
-                        if self.kind_fit(part.target) and not named_x:  # "which officer": a person is asked, not a phrase
+                        if self.kind_fit(part) and not named_x:  # "which officer": a person is asked, not a phrase
                             fit *= 0.5
                         if event and _complement(sp.root, verbs):
                             fit = ROLE_FIT  # "What sentence did he receive?" -> "sentenced him to 8 years' hard labour"
@@ -447,7 +455,7 @@ class _Reader:
                              and not any(t.lemma_.lower() in self.near.get(f, ()) for f in focus)]
                     sims = self._sims(part.target, [t.text for t in nouns])
                     for t, sim in zip(nouns, sims):
-                        raw.append((t.text, t.lemma_.lower(), "thing", t, float(sim) * (0.5 if self.kind_fit(part.target) else 1.0)))
+                        raw.append((t.text, t.lemma_.lower(), "thing", t, float(sim) * (0.5 if self.kind_fit(part) else 1.0)))
                 # named values of a "what X" part must fit X too: a name set
                 # beside X is an X ("the NKVD officer Pavel Sudoplatov", "the
                 # Charité hospital"); a name of X's kind elsewhere may be one
@@ -456,7 +464,7 @@ class _Reader:
                 if part.target:
                     named = [r for r in raw if r[2] != "thing"]
                     if named:
-                        kinds_fit = self.kind_fit(part.target)
+                        kinds_fit = self.kind_fit(part)
                         kind_only = KIND_ONLY_FIT if says_verb or self.says_target(part, s) else 0.0
                         # the name or its head noun, whichever is closer to X ("the Duff Cooper Prize" ~ "award")
                         sims = np.maximum(self._sims(part.target, [r[0] for r in named]),
@@ -507,7 +515,8 @@ class _Reader:
 
     def says_target(self, part: Part, s: language.Sentence) -> bool:
         """Does the sentence say the asked X ("hospital", "children") or a near synonym of it?"""
-        return part.target in s.lemmas or bool(self.near.get(part.target, set()) & s.lemmas)
+        # (as a word too: spaCy counts "name" among its stop words, which lemmas leave out)
+        return _holds(part.target, s.lemmas, words_of(s.text)) or bool(self.near.get(part.target, set()) & s.lemmas)
 
     def verb_forms(self, part: Part) -> tuple[str, set[str]]:
         """The verb a part asks about (else the question's), and the lemmas
@@ -531,8 +540,13 @@ class _Reader:
             self._context[passage] = _passage_words(self.passages[passage])
         return self._context[passage]
 
-    def kind_fit(self, target: str) -> dict[str, float]:
-        """{kind: 1.0} for the named kinds the noun X of "which X" denotes ("officer" -> person)."""
+    def kind_fit(self, part: Part) -> dict[str, float]:
+        """{kind: 1.0} for the named kinds the noun X of "which X" denotes
+        ("officer" -> person); every named kind when a name is asked ("What was
+        the name of the operation?")."""
+        if part.naming:
+            return {k: 1.0 for k in language.NAME_KINDS}
+        target = part.target
         if not hasattr(self, "_kind_fits"):
             self._kind_fits = {}
         if target not in self._kind_fits:
@@ -599,6 +613,8 @@ class _Reader:
             sims = np.maximum(vecs[:n] @ vecs[2 * n:].T, vecs[n : 2 * n] @ vecs[2 * n:].T)
             for t, row in zip(ordered, sims):
                 near[t] = {missing_words[j] for j in np.nonzero(row >= SYNONYM_MIN)[0]}
+        if part.verb in _LIGHT_VERBS and part.target and part.type == "thing" and part.verb in near:
+            near[part.verb].add(part.target)  # (as in the sentence's coverage)
         for t, ws in near.items():
             self.near.setdefault(t, set()).update(ws)
         if not keys:

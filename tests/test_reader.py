@@ -98,6 +98,13 @@ Ines Duarte, whose bronzes stand in Lisbon, died in Portugal in 2001.
 
 The novelist Clara Voss wrote "The Salt Orchard" (1998), which won the Hallworth Medal and was translated into nine languages.
 """,
+    "brandt.md": """# The ferry captain Jan Brandt
+
+Jan Brandt, the younger brother of Oskar Brandt, died in Bergen on 2 June 2003, a week after his wife had taken him to a small clinic for a knee operation.
+In 1999 Jan Brandt sailed to Iceland on the Danish tanker Solvang.
+The smuggler Erik Lund, known by the code name "Grey Heron", was arrested in Bergen in 2004.
+A court in Bergen convicted Erik Lund in 2005. The judges found him guilty of smuggling and sentenced him to six years in prison.
+""",
     "holm.md": """# The forger Arne Holm
 
 In the exchange of 2012 Arne Holm was handed back to Denmark, and the police then confirmed that he belonged to the Vetter gang.
@@ -365,6 +372,29 @@ def test_he_is_first_the_subject_his_own_sentence_named(other_field):
     # the sentence before names the inspector; "he" continues this sentence's subject, the courier
     a = _ask(other_field, "Who forged the passport of Eva Lind?")
     assert a.short_answer.startswith("Nils Dahl"), a.answer
+
+
+def test_an_operation_is_not_a_person_and_had_is_not_the_asked_verb(other_field):
+    q = analyse_question("What operation had Oskar Brandt's younger brother gone into the clinic for?")
+    assert q.parts[0].verb == "go"
+    a = _ask(other_field, "What operation had Oskar Brandt's younger brother gone into the clinic for?")
+    assert a.short_answer.lower().startswith("knee operation"), a.answer
+
+
+def test_the_name_of_an_x_is_a_name_whatever_its_kind(other_field):
+    a = _ask(other_field, "What was the name of the Danish tanker that took Jan Brandt to Iceland?")
+    assert a.short_answer.startswith("Solvang"), a.answer
+
+
+def test_a_quoted_name_is_a_name(other_field):
+    a = _ask(other_field, "What was the code name of Erik Lund?")
+    assert a.short_answer.startswith("Grey Heron"), a.answer
+
+
+def test_a_sentence_saying_the_light_verbs_event_is_about_it(other_field):
+    # "sentenced him to six years" says what sentence he received; "a court convicted him" does not
+    a = _ask(other_field, "What sentence did Erik Lund receive in Bergen?")
+    assert a.short_answer.lower().startswith("six years"), a.answer
 
 
 def test_the_verb_did_supports_is_the_asked_one_whatever_its_tag():
