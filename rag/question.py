@@ -190,6 +190,9 @@ def _type_of(tokens) -> tuple[str, str, str]:
     w = wh.lower_
     after = [t for t in tokens if t.i > wh.i]
     role = "agent" if wh.dep_ in ("nsubj", "csubj") else "patient" if wh.dep_ in ("dobj", "nsubjpass", "pobj") else ""
+    clause = wh.head.head if wh.head.dep_ == "aux" else wh.head  # "Whom was(aux) Klement investigating"
+    if role == "agent" and any(c.dep_ == "nsubj" and c.i != wh.i for c in clause.children):
+        role = "patient"  # "Whom was Klement investigating?": the verb has its own subject, so the wh-word is its object
     if w in ("who", "whom", "whose"):
         copula = _verb_of(tokens)
         if w == "who" and copula is not None and copula.lemma_ == "be" and not any(t.lower_ in ("the",) for t in after[:2]) \
@@ -205,8 +208,11 @@ def _type_of(tokens) -> tuple[str, str, str]:
     if w == "how":
         nxt = after[0] if after else None
         if nxt is not None and nxt.lower_ in _HOW:
-            if nxt.lower_ in ("many", "much"):  # "how many children": the counted noun
-                return _HOW[nxt.lower_], _lemma(after[1]) if len(after) > 1 and after[1].pos_ == "NOUN" else "", ""
+            if nxt.lower_ in ("many", "much"):  # "how many (Russian) diplomats": the counted noun
+                counted = next((t for t in after[1:] if t.pos_ != "ADJ"), None)
+                return _HOW[nxt.lower_], _lemma(counted) if counted is not None and counted.pos_ == "NOUN" else "", ""
+            if nxt.lower_ == "old":
+                return "number", "age", ""  # "how old" asks for an age, as "what age" does
             return _HOW[nxt.lower_], nxt.lower_ if _HOW[nxt.lower_] == "quantity" else "", ""  # "how tall": the measure
         return "manner", "", ""
     if w == "what" and wh.dep_ in ("dobj", "nsubj") and wh.head.lemma_ in _EVENT_VERBS:

@@ -121,6 +121,7 @@ class Candidate:
     about_other: bool = False  # stated in a clause about someone other than the one asked
     root: object = None  # its token in the sentence's parse
     named: bool = True  # its sentence names the one asked (not only "he", nor someone else)
+    exact: bool = False  # a name that says it is the X asked ("St James' Hospital" for "which hospital")
 
 
 @dataclass
@@ -309,6 +310,7 @@ class _Reader:
         self._docs: dict[int, object] = {}
         self._context: dict[int, frozenset[str]] = {}
         self.near: dict[str, set[str]] = {}  # focus word -> sentence words standing for it (key_share)
+        self.q_name_words = {w for n in q.names for w in n.norm.split()}
 
     def doc(self, x: Scored):
         key = id(x)
@@ -328,6 +330,8 @@ class _Reader:
         event = part.target if part.target and verb in _LIGHT_VERBS else ""
         focus = set(_focus(self.q, i))
         name_words = self.part_names(part)
+        if self.q.names and not self.q_name_words & self.context_words(x.passage):
+            return []  # a passage that mentions none of the question's names says nothing of them ("When was Lugovoy born?")
         verbs = [t for t in doc if t.lemma_.lower() == verb or t.lemma_.lower() in verb_forms and _eventive(t)]
         verbal = [t for t in verbs if t.pos_ in ("VERB", "AUX")]  # a clause belongs to a verb, not to "the hearing"
         verb_anchors = verbs or [t for t in doc if t.lemma_.lower() in focus and t.lower_ not in name_words]
@@ -335,11 +339,17 @@ class _Reader:
         verb_missing = ABSENT_DISTANCE if verb and not verbs else 0
         name_anchors = [t for t in doc if language.fold(t.text) in name_words]
         named = not name_words or bool(name_anchors)  # (before "he" stands in for the name below)
-        if not name_anchors and name_words & self.context_words(x.passage):
+        he_asked = bool(name_words) and self.means_asked(x, doc, name_words)
+        if not name_anchors and he_asked:
             # "He defected in 1969" in a passage about the one the question names
             name_anchors = [t for t in doc if t.pos_ == "PRON" and t.lower_ in _PERSONAL]
+        if part.type in SINGLE_VALUED and name_words and not name_anchors and self.antecedent(x, doc) is not None:
+            # "he was 71 when he died": the dates, numbers and places of a sentence about
+            # whom "he" means, someone the question does not name, are that one's
+            return []
         source = self.passages[x.passage].source
         raw: list[tuple[str, str, str, object, float]] = []  # value, norm, kind, span root, fit
+        exact: set[int] = set()  # roots of names that say they are the X asked
 
         def span_of(v: language.Value):
             return doc.char_span(v.start - s.start, v.end - s.start, alignment_mode="expand")
@@ -385,6 +395,8 @@ class _Reader:
                     if sp is None:
                         continue
                     raw.append((v.text, v.norm, v.kind, sp.root, 1.0))
+            if part.type == "number" and part.target == "age":
+                raw = [r for r in raw if _age(r[3], r[0])]  # "How old was he?" is not answered by "5 shots"
             if part.measured:
                 # a number counts what it is set beside: "153 Russian diplomats", "four days after";
                 # "How many children?" is not answered by "aged 67", nor "How many days?" by "at the age of 49"
@@ -474,6 +486,8 @@ class _Reader:
                             beside = _beside(r[3], part.target, r[1])
                             if kinds_fit.get("place") == 1.0 and r[3].ent_type_ == "GPE" and not beside:
                                 continue  # a site ("which hospital") is not a country or city: territory nouns make a "place" part
+                            if beside and kinds_fit or r[3].lemma_.lower() == part.target:
+                                exact.add(r[3].i)  # "the NKVD officer Pavel Sudoplatov", "St James' Hospital": an X by name
                             fit = 1.0 if beside and kinds_fit else max(float(sim) ** FIT_SHARPNESS, kind_only * kinds_fit.get(r[2], 0.0))
                             keep.append((r[0], r[1], r[2], r[3], fit))
                         raw = keep
@@ -494,7 +508,7 @@ class _Reader:
                 fit = max(fit, PREP_FIT)  # "with what weapon" -> "... with a mountaineer's ice axe"
             if part.target and kind == "thing":
                 fit = fit ** FIT_SHARPNESS
-            frame = _frame_fit(root, name_words, verb_forms, bool(name_words & self.context_words(x.passage))) if name_words else 1.0
+            frame = _frame_fit(root, name_words, verb_forms, he_asked) if name_words else 1.0
             fit *= frame
             if verb and not verbs:
                 fit *= VERB_ABSENT
@@ -504,7 +518,7 @@ class _Reader:
             dn = min((_distance(root, a) for a in name_anchors), default=NAME_ABSENT_DISTANCE) if name_words else dv
             closeness = 1.0 / (1.0 + (dv + dn) / (2 * CLOSENESS_SCALE))
             out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness, frame == FRAME_OTHER, root,
-                                 named=named))
+                                 named=named, exact=root.i in exact))
         return out
 
     def counts(self, part: Part, norm: str, root) -> bool:
@@ -563,35 +577,56 @@ class _Reader:
             self._kind_fits[target] = fits
         return self._kind_fits[target]
 
-    def _pronoun_people(self, x: Scored, doc) -> list[tuple]:
-        """A sentence whose subject is "he"/"she": the person it most likely
-        means is the last one named before it in the passage (not one the
-        question names), at a discount."""
+    def antecedent(self, x: Scored, doc) -> tuple[language.Value, object] | None:
+        """Whom the sentence's subject "he"/"she" means, with the pronoun: first
+        the subject its own sentence named before it (centering: a pronoun
+        continues a subject), else the last person named in the sentences
+        just before. The tagger often takes a name for an organisation, but an
+        organisation is named with "the" ("the Kremlin")."""
         subj = [t for t in doc if t.dep_ == "nsubj" and t.pos_ == "PRON" and t.lower_ in ("he", "she")]
         if not subj:
-            return []
-        # "he" is first the subject his own sentence named before him (centering: subjects
-        # are what a pronoun continues). The tagger often takes a name for an organisation,
-        # but an organisation is named with "the" ("the Kremlin")
+            return None
         at = x.sentence.start + subj[0].idx
-        text = x.sentence.text
 
-        def subject(v: language.Value) -> bool:
-            sp = doc.char_span(v.start - x.sentence.start, v.end - x.sentence.start, alignment_mode="expand")
-            return sp is not None and sp.root.dep_ in ("nsubj", "nsubjpass") and (
-                v.kind == "person" or not text[: v.start - x.sentence.start].lower().endswith("the "))
+        def subjects(s: language.Sentence, d) -> list[language.Value]:
+            out = []
+            for v in s.values:
+                sp = d.char_span(v.start - s.start, v.end - s.start, alignment_mode="expand")
+                if v.kind in ("person", "org") and sp is not None and sp.root.dep_ in ("nsubj", "nsubjpass") and (
+                        v.kind == "person" or not s.text[: v.start - s.start].lower().endswith("the ")):
+                    out.append(v)
+            for t in d:  # a subject name the tagger left untyped ("Alexei Navalny was transferred")
+                if t.pos_ == "PROPN" and not t.ent_type_ and t.dep_ in ("nsubj", "nsubjpass"):
+                    sp = _phrase(d, t)
+                    out.append(language.Value("person", s.start + sp.start_char, s.start + sp.end_char,
+                                              language.fold(sp.text), sp.text))
+            return sorted(out, key=lambda v: v.start)
 
-        own = [v for v in x.sentence.values if v.end <= at and v.kind in ("person", "org") and subject(v)]
-        if own:
-            v = own[-1]  # "Krasikov was handed back, and the Kremlin confirmed that he belonged ...": Krasikov
-            return [] if _named(self.q, v) else [(v.text, v.norm, "person", subj[0], PRONOUN_FIT)]
+        own = [v for v in subjects(x.sentence, doc) if v.end <= at]
+        if own:  # "Krasikov was handed back, and the Kremlin confirmed that he belonged ...": Krasikov
+            return own[-1], subj[0]
         before = [s for s in self.passages[x.passage].analysis.sentences if s.end <= x.sentence.start]
         for s in reversed(before[-PRONOUN_REACH:]):
-            people = [v for v in s.values if v.kind == "person" and not _named(self.q, v)]
+            # "Markov was taken into St James' Hospital. He died there": the subject, not the hospital
+            people = subjects(s, s.doc()) or [v for v in s.values if v.kind == "person"]
             if people:
-                v = people[-1]
-                return [(v.text, v.norm, "person", subj[0], PRONOUN_FIT)]
-        return []
+                return people[-1], subj[0]
+        return None
+
+    def _pronoun_people(self, x: Scored, doc) -> list[tuple]:
+        """The person "he"/"she" means, at a discount, unless the question names them."""
+        a = self.antecedent(x, doc)
+        if a is None or _named(self.q, a[0]):
+            return []
+        return [(a[0].text, a[0].norm, "person", a[1], PRONOUN_FIT)]
+
+    def means_asked(self, x: Scored, doc, name_words: set[str]) -> bool:
+        """Do the sentence's pronouns mean the one asked? "He died there, aged
+        47" in a passage that names Kuzminov but is about Navalny does not."""
+        a = self.antecedent(x, doc)
+        if a is not None:
+            return _named(self.q, a[0])
+        return bool(name_words & self.context_words(x.passage))
 
     def key_share(self, i: int, xs: list[Scored]) -> dict[int, float]:
         """Share (IDF-weighted) of the part's own non-name focus words each
@@ -659,6 +694,8 @@ class _Reader:
             return PartReading(part, [], [], None, unknown=best)
         top = [x for x in about if not x.sentence.negated][:READ_SENTENCES]  # "do not name" states no value
         cands = [c for x in top for c in self.candidates(i, part, x)]
+        if any(c.exact for c in cands):  # a name that is an X outranks names merely of X's kind
+            cands = [c for c in cands if c.exact or c.kind == "thing"]
         # a value stated only about someone else does not answer ("How was
         # Markov killed?" -> not "with a cyanide spray", said of Bandera)
         groups = [g for g in _vote(cands) if not all(c.about_other for c in g.members) and g.best.norm not in taken]
@@ -854,6 +891,20 @@ def _phrase(doc, t):
     return doc[start : t.i + 1]
 
 
+def _age(root, text: str) -> bool:
+    """Does the number give someone's age: "60-year-old", "64 years old",
+    "aged 31", "at the age of 49", "Kuzminov, 28,", "he was 68", or any number that counts
+    nothing in a sentence about age ("gave his age as 43, others give 44";
+    not "5 shots")?"""
+    head = root.head
+    if "old" in text.lower().replace("-", " ").split() or root.dep_ == "appos" and head.pos_ == "PROPN":
+        return True
+    if root.dep_ in ("attr", "acomp") and head.lemma_ == "be" and any(
+            c.dep_ == "nsubj" and (c.ent_type_ == "PERSON" or c.lower_ in ("he", "she")) for c in head.children):
+        return True  # "Glushkov was 68"
+    return root.dep_ != "nummod" and any(t.lemma_ in ("age", "aged", "old") for t in root.sent)
+
+
 def _complement(root, verbs: list) -> bool:
     """Is the phrase the object of an asked verb, or of its preposition?"""
     if root.dep_ == "dobj":
@@ -863,10 +914,13 @@ def _complement(root, verbs: list) -> bool:
 
 def _untagged_agents(doc, verbs: list) -> list[tuple]:
     """Proper nouns in the agent role of the asked verb that the tagger left
-    without an entity type ("chaired by Lord Hughes of Ombersley")."""
+    without an entity type ("chaired by Lord Hughes of Ombersley"), and
+    named groups there ("the Vetter gang attacked him": a noun a proper noun
+    names, whatever the proper noun's tag)."""
     out = []
     for t in doc:
-        if t.pos_ != "PROPN" or t.ent_type_ or t.dep_ in ("compound", "flat"):
+        group = t.pos_ == "NOUN" and any(c.dep_ == "compound" and c.pos_ == "PROPN" for c in t.children)
+        if not group and (t.pos_ != "PROPN" or t.ent_type_ or t.dep_ in ("compound", "flat")):
             continue
         agent = t.dep_ == "pobj" and t.head.dep_ == "agent" and t.head.head in verbs
         if agent or t.dep_ == "nsubj" and t.head in verbs:

@@ -97,12 +97,17 @@ Ines Duarte, whose bronzes stand in Lisbon, died in Portugal in 2001.
     "voss.md": """# The novelist Clara Voss
 
 The novelist Clara Voss wrote "The Salt Orchard" (1998), which won the Hallworth Medal and was translated into nine languages.
+Clara Voss was born in Aarhus on 4 May 1950.
 """,
     "brandt.md": """# The ferry captain Jan Brandt
 
 Jan Brandt, the younger brother of Oskar Brandt, died in Bergen on 2 June 2003, a week after his wife had taken him to a small clinic for a knee operation.
+He had crossed the North Sea 40 times, and he was 71 when he died.
+In 2001 the Vetter gang attacked Jan Brandt in Bergen, and the Bergen Harbour Authority closed his pier.
+Jan Brandt was taken to Haukeland Hospital after the attack.
 In 1999 Jan Brandt sailed to Iceland on the Danish tanker Solvang.
 The smuggler Erik Lund, known by the code name "Grey Heron", was arrested in Bergen in 2004.
+Reports differ on how many times the police searched Erik Lund's flat before his arrest: some give 5 searches, others 12.
 A court in Bergen convicted Erik Lund in 2005. The judges found him guilty of smuggling and sentenced him to six years in prison.
 """,
     "holm.md": """# The forger Arne Holm
@@ -395,6 +400,31 @@ def test_a_sentence_saying_the_light_verbs_event_is_about_it(other_field):
     # "sentenced him to six years" says what sentence he received; "a court convicted him" does not
     a = _ask(other_field, "What sentence did Erik Lund receive in Bergen?")
     assert a.short_answer.lower().startswith("six years"), a.answer
+
+
+def test_a_passage_that_mentions_no_name_of_the_question_does_not_answer(other_field):
+    # the forger's passage names Lars Brun but gives no birth; the novelist's birth is not his
+    a = _ask(other_field, "When was Lars Brun born?")
+    assert a.refused and "1950" not in a.short_answer, a.answer
+
+
+def test_how_old_asks_for_an_age_not_a_count(other_field):
+    a = _ask(other_field, "How old was Jan Brandt when he died?")
+    assert a.short_answer.startswith("71"), a.answer
+    b = _ask(other_field, "How old was Erik Lund when he was arrested?")  # 5 and 12 count searches
+    assert b.refused, b.answer
+
+
+def test_a_named_group_is_an_agent_whatever_its_tag(other_field):
+    # "Vetter" is tagged a place; "the Vetter gang" attacked, the harbour authority closed a pier
+    a = _ask(other_field, "Who attacked Jan Brandt?")
+    assert a.short_answer.startswith("Vetter gang"), a.answer
+
+
+def test_a_wh_word_beside_the_verbs_own_subject_is_its_object():
+    # spaCy makes "Whom" a subject here, but "Arne Holm" is the subject of "investigating"
+    assert analyse_question("Whom was Arne Holm investigating when he disappeared?").parts[0].role == "patient"
+    assert analyse_question("Who robbed Pieter Claes?").parts[0].role == "agent"
 
 
 def test_the_verb_did_supports_is_the_asked_one_whatever_its_tag():
