@@ -237,6 +237,12 @@ def _holds(term: str, lemmas: frozenset[str], words: set[str]) -> bool:
     return term in lemmas or term_in(term, words)
 
 
+def _event(part: Part) -> str:
+    """The event a light verb's object names: "What sentence did he receive?"
+    asks about his being sentenced, said by "sentenced him to ..."."""
+    return part.target if part.verb in _LIGHT_VERBS and part.target and part.type == "thing" else ""
+
+
 def _focus(q: Question, i: int) -> dict[str, float]:
     """Focus words of part i with their part weights (own words 1, the others less)."""
     slots = {p.target for p in q.parts}  # the asked nouns stand for the answer, not the focus
@@ -256,8 +262,7 @@ def _focus(q: Question, i: int) -> dict[str, float]:
 def _score_sentences(q: Question, passages: list[Passage], index, embedder) -> list[Scored]:
     focus = [_focus(q, i) for i in range(len(q.parts))]
     idf = _idf(set().union(*focus, {p.target for p in q.parts if p.target}) if focus else set(), index)
-    # a light verb is said by its object's event: "What sentence did he receive?" <- "sentenced him"
-    events = {p.verb: p.target for p in q.parts if p.verb in _LIGHT_VERBS and p.target and p.type == "thing"}
+    events = {p.verb: _event(p) for p in q.parts if _event(p)}  # a light verb is said by its object's event
     scored: list[Scored] = []
     for pi, p in enumerate(passages):
         a = p.analysis
@@ -313,7 +318,7 @@ class _Reader:
         self._docs: dict[int, object] = {}
         self._context: dict[int, frozenset[str]] = {}
         self.near: dict[str, set[str]] = {}  # focus word -> sentence words standing for it (key_share)
-        self.q_name_words = {w for n in q.names for w in n.norm.split()}
+        self._mentions: dict[int, bool] = {}  # passage -> does it mention one of the question's names
         self._antecedents: dict[int, tuple | None] = {}  # sentence -> whom its "he" means
 
     def doc(self, x: Scored):
@@ -334,14 +339,15 @@ class _Reader:
         event = part.target if part.target and verb in _LIGHT_VERBS else ""
         focus = set(_focus(self.q, i))
         name_words = self.part_names(part)
-        if self.q.names and not self.q_name_words & self.context_words(x.passage):
+        if not self.mentions_asked(x.passage):
             return []  # a passage that mentions none of the question's names says nothing of them ("When was Lugovoy born?")
         verbs = [t for t in doc if t.lemma_.lower() == verb or t.lemma_.lower() in verb_forms and _eventive(t)]
         verbal = [t for t in verbs if t.pos_ in ("VERB", "AUX")]  # a clause belongs to a verb, not to "the hearing"
         verb_anchors = verbs or [t for t in doc if t.lemma_.lower() in focus and t.lower_ not in name_words]
         # a sentence without the asked verb says less about the asked event
         verb_missing = ABSENT_DISTANCE if verb and not verbs else 0
-        name_anchors = [t for t in doc if language.fold(t.text) in name_words]
+        name_anchors = [t for t in doc if t.pos_ == "PROPN" and _spelled(language.fold(t.text), name_words)
+                        or language.fold(t.text) in name_words]
         named = not name_words or bool(name_anchors)  # (before "he" stands in for the name below)
         he_asked = bool(name_words) and self.means_asked(x, doc, name_words)
         if not name_anchors and he_asked:
@@ -558,6 +564,12 @@ class _Reader:
             self._context[passage] = _passage_words(self.passages[passage])
         return self._context[passage]
 
+    def mentions_asked(self, passage: int) -> bool:
+        if passage not in self._mentions:
+            words = self.context_words(passage)
+            self._mentions[passage] = not self.q.names or any(_mentions(words, n) for n in self.q.names)
+        return self._mentions[passage]
+
     def kind_fit(self, part: Part) -> dict[str, float]:
         """{kind: 1.0} for the named kinds the noun X of "which X" denotes
         ("officer" -> person); every named kind when a name is asked ("What was
@@ -657,8 +669,8 @@ class _Reader:
             sims = np.maximum(vecs[:n] @ vecs[2 * n:].T, vecs[n : 2 * n] @ vecs[2 * n:].T)
             for t, row in zip(ordered, sims):
                 near[t] = {missing_words[j] for j in np.nonzero(row >= SYNONYM_MIN)[0]}
-        if part.verb in _LIGHT_VERBS and part.target and part.type == "thing" and part.verb in near:
-            near[part.verb].add(part.target)  # (as in the sentence's coverage)
+        if _event(part) and part.verb in near:
+            near[part.verb].add(_event(part))  # (as in the sentence's coverage)
         for t, ws in near.items():
             self.near.setdefault(t, set()).update(ws)
         if not keys:
@@ -798,7 +810,7 @@ def _frame_fit(root, name_words: set[str], verb_forms: set[str], named_nearby: b
     # not "Glushkov, a friend of Boris Berezovsky"
     own_words = [w for a in args for w in _name_words(a)]
     named = [w for w in own_words if w.ent_type_ in _WHO or w.pos_ == "PROPN" and not w.ent_type_]
-    if any(language.fold(w.text) in name_words for w in own_words) \
+    if any(_spelled(language.fold(w.text), name_words) for w in own_words) \
             or named_nearby and any(a.lower_ in ("he", "she") for a in args):
         return FRAME_MATCH if verb.lemma_.lower() in verb_forms else 1.0
     if any(w.lower_ in _PERSONAL for a in args for w in [a, *a.children]):
@@ -1098,22 +1110,24 @@ def _passage_words(p: Passage) -> frozenset[str]:
     return frozenset(language.fold(w) for w in re.findall(r"\w+", f"{p.title} {p.text}"))
 
 
+def _mentions(said: frozenset[str], name: language.Value) -> bool:
+    """Do these folded words mention at least half the name's words, up to
+    spelling ("Bogdan Stashinsky" is mentioned as "Bohdan Stashynsky"; "FIFA
+    World Cup" is not mentioned by "World War")?"""
+    words = [w for w in re.findall(r"\w+", language.fold(name.norm)) if not language.is_stop(w)]
+    return not words or 2 * sum(_spelled(w, said) for w in words) >= len(words)
+
+
+def _spelled(word: str, words) -> bool:
+    """Is the word one of these, up to spelling ("Stashinsky" for "Stashynsky")?"""
+    return word in words or any(SequenceMatcher(None, word, w).ratio() >= SPELLING_MATCH for w in words
+                                if abs(len(w) - len(word)) <= 3)
+
+
 def _unmentioned(q: Question, passages: list[Passage]) -> list[str]:
-    """The question's names of which no passage mentions at least half the
-    words, up to spelling ("Bogdan Stashinsky" is mentioned as "Bohdan
-    Stashynsky"; "FIFA World Cup" is not mentioned by "World War")."""
+    """The question's names that no passage mentions."""
     said = frozenset().union(*(_passage_words(p) for p in passages))
-
-    def mentioned(word: str) -> bool:
-        return word in said or any(SequenceMatcher(None, word, w).ratio() >= SPELLING_MATCH for w in said
-                                   if abs(len(w) - len(word)) <= 3)
-
-    out = []
-    for n in q.names + q.untyped:
-        words = [w for w in re.findall(r"\w+", language.fold(n.norm)) if not language.is_stop(w)]
-        if words and 2 * sum(mentioned(w) for w in words) < len(words):
-            out.append(n.text)
-    return out
+    return [n.text for n in q.names + q.untyped if not _mentions(said, n)]
 
 
 # -- the extractive answer ------------------------------------------------------

@@ -427,6 +427,12 @@ def test_a_wh_word_beside_the_verbs_own_subject_is_its_object():
     assert analyse_question("Who robbed Pieter Claes?").parts[0].role == "agent"
 
 
+def test_a_name_spelled_otherwise_still_anchors_the_answer(other_field):
+    # "Wanjiro" for "Wanjiru": the passage, the sentence and its clause are all about her
+    a = _ask(other_field, "Who coached Wanjiro?")
+    assert a.short_answer.startswith("Paul Tergat"), a.answer
+
+
 def test_the_verb_did_supports_is_the_asked_one_whatever_its_tag():
     # spaCy tags "lead" a noun here; "did" still says which word is the verb
     assert analyse_question("Which organisation did Georgy Okolovich lead?").parts[0].verb == "lead"
