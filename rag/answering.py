@@ -1,7 +1,8 @@
 """The answer pipeline, the one public way to ask.
 
-    question (+history) --condense--> standalone query --hybrid search--> passages
-        --gate--> refusal | --engine--> streamed text with [n] --verify--> Answer
+    question (+history) --condense--> standalone query --bridge--> descriptions named
+        --hybrid search--> passages --gate--> refusal | --engine--> streamed text with [n]
+        --verify--> Answer
 
 `ask_stream` yields events as they happen (for the chat window and the
 terminal); `ask` returns the finished Answer (for `rag ask --json` and
@@ -15,6 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
+from . import bridges
 from .citations import CitationStream, cited_numbers, split_sentences, strip_marks
 from .config import Settings
 from .conversation import clean_question, readings, validate_history
@@ -23,7 +25,7 @@ from .engines import Engine, ExtractiveEngine, PromptError, make_engine
 from .errors import RagError
 from .index import Index, IndexProblem
 from .keyword import query_terms
-from .reader import REFUSAL, Reading, parts_of, read, refusal_text, short_answer
+from .reader import REFUSAL, Reading, names_a_person, parts_of, read, refusal_text, short_answer
 from .retrieval import Passage, search
 from .verify import SUPPORTED, verify_claim
 
@@ -185,6 +187,8 @@ def ask_stream(
         if best is None or (not r.refused and (best[2].refused or r.strength > best[2].strength)):
             best = (option, found, r)
     standalone, passages, reading = best
+    if rewrite:  # "... in which city was the secretary born?": whom a description means is asked of the sources first
+        standalone, passages, reading = _bridged(standalone, passages, reading, find, engine, index)
     yield Event("standalone", standalone)
     if reading.question.compound and passages:
         # A question in several parts may need a passage for each: search each part too.
@@ -251,6 +255,25 @@ def ask_stream(
                                             for v in p["values"]]} for p in parts_of(reading)])
     _verify(answer, [passages[i - 1] for i in parser.order], scoring_embedder(index))
     yield Event("done", answer=answer)
+
+
+def _bridged(question: str, passages: list[Passage], reading: Reading, find, engine: Engine, index: Index):
+    """(question, passages, reading) with each person the question only
+    describes named as the sources name them (rag/bridges.py), when the
+    sources then answer it; else as they were."""
+    embedder = scoring_embedder(index)
+
+    def named(asked: str) -> str:  # the one person or body the bridge's question is answered with, or ""
+        r = read(asked, engine.fit(find(asked)), index, embedder)
+        groups = r.parts[0].groups if r.parts and not r.refused else []
+        return groups[0].shown.value if groups and groups[0].best.kind in ("person", "org") else ""
+
+    bridged = bridges.rewrite(question, lambda noun: names_a_person(noun, embedder), named)
+    if bridged == question:
+        return question, passages, reading
+    found = engine.fit(find(bridged))
+    again = read(bridged, found, index, embedder)
+    return (bridged, found, again) if not again.refused or reading.refused else (question, passages, reading)
 
 
 def engine_generative(used: str) -> bool:
@@ -332,16 +355,22 @@ def _verify(answer: Answer, cited: list[Passage], embedder=None) -> None:
 
 
 _DIFFER = re.compile(r"Sources differ(?: on [^:]*)?:")
+_CITED_PIECE = re.compile(r"(?<=\])\s*,\s+")  # "Appendix operation [1], in Hamburg [2]": a comma after a citation
 
 
 def _claims(text: str) -> list[str]:
     """The answer's sentences as claims to verify; a disagreement ("Sources
-    differ: 13 February 2024 [1]; 2023 [2]") is one claim per value, each
-    checked against the passages cited for it, not all values against all."""
+    differ: 13 February 2024 [1]; 2023 [2]") is one claim per value, and so
+    is a sentence whose pieces cite different passages ("Appendix operation
+    [1], in Hamburg [2]"): each is checked against the passages cited for
+    it, not all values against all."""
     out = []
     for sentence in split_sentences(text):
         lead, *rest = _DIFFER.split(sentence, maxsplit=1)
-        out.append(lead.strip().rstrip(","))
+        pieces = _CITED_PIECE.split(lead.strip().rstrip(","))
+        if len({frozenset(cited_numbers(p)) for p in pieces}) == 1:
+            pieces = [lead.strip().rstrip(",")]
+        out += pieces
         if rest:
             out += [piece.strip().rstrip(".") for piece in rest[0].split(";")]
     return [c for c in out if c]

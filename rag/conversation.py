@@ -101,6 +101,8 @@ def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
         # about everyone its quoted sentences mention ("Stepan Bandera led the OUN ...")
         said = [s for s in analysis.sentences if not s.heading]
         said = said[:1] if m["role"] == "assistant" else said
+        if m["role"] == "assistant" and said and _continues(said[0]):
+            continue  # "She was Trotsky's second wife": its she is whom the question was about, not Trotsky
         values = [v for s in said for v in _by_salience(s)]
         got = [v for v in values if v.kind in kinds]
         if not got and "person" in kinds and m["role"] == "user":
@@ -118,6 +120,13 @@ def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
         found.append(re.sub(r"['’]s$", "", text))
         norms.append((v.norm, v.kind))
     return found
+
+
+def _continues(sentence) -> bool:
+    """Is a sentence's subject a pronoun ("She was ...")? Then it goes on
+    about whom the turn before named, and so does a follow-up's pronoun."""
+    return any(t.dep_ in ("nsubj", "nsubjpass") and t.head.dep_ == "ROOT" and t.lower_ in _PRONOUN_KINDS
+               for t in sentence.doc())
 
 
 _SALIENT_DEPS = {"nsubj": 0, "nsubjpass": 0, "dobj": 0, "attr": 0, "ROOT": 0, "pobj": 1, "conj": 1}

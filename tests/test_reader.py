@@ -120,6 +120,22 @@ On 3 May 2012 the police spokesman Lars Brun acknowledged that Holm is a member 
 The inspector Karl Berg led the search for the gang in Norway.
 In 2011 the courier Nils Dahl reached Oslo, where he forged the passport of the banker Eva Lind.
 """,
+    "lind.md": """# The botanist Greta Lind
+
+Greta Lind ran the seed bank at Uppsala from 1961.
+Tomas Berg, Greta Lind's assistant from 1963, catalogued the seed bank's rye collection.
+The founder of the seed bank was the agronomist Ivar Holt, who retired in 1960.
+Greta Lind died in Uppsala in 1985.
+""",
+    "holt.md": """# The agronomist Ivar Holt
+
+Ivar Holt, a friend of Greta Lind, died in Lund in 1970.
+""",
+    "berg.md": """# Tomas Berg
+
+Tomas Berg was born in Kalmar in 1938.
+He later taught botany in Oslo.
+""",
 }
 
 
@@ -498,3 +514,44 @@ def test_elliptical_follow_up_borrows_the_previous_question():
     history = [{"role": "user", "content": "Where did Wanjiru finish the race?"},
                {"role": "assistant", "content": "In Lakeside Park [1]."}]
     assert readings("And Tirunesh Alemu?", history) == ["Where did Tirunesh Alemu finish the race?"]
+
+
+def test_who_was_a_description_asks_for_the_name_it_describes(other_field):
+    # "Who was Greta Lind?" asks for a description; "Who was Greta Lind's assistant?" for a name
+    assert analyse_question("Who was Greta Lind?").parts[0].type == "any"
+    a = _ask(other_field, "Who was Greta Lind's assistant?")
+    assert a.short_answer.startswith("Tomas Berg"), a.answer
+
+
+def test_a_described_person_is_asked_of_the_sources_first(other_field):
+    # the lead-in's "her assistant" is Greta Lind's; the sources name him, and his own page says where he was born
+    a = _ask(other_field, "Greta Lind and her assistant both worked at Uppsala. In which city was the assistant born?")
+    assert "Tomas Berg" in a.standalone_question and "Kalmar" in a.short_answer, (a.standalone_question, a.answer)
+    b = _ask(other_field, "Where did the founder of the seed bank die?")
+    assert "Ivar Holt" in b.standalone_question and b.short_answer.startswith("Lund"), (b.standalone_question, b.answer)
+
+
+def test_each_piece_of_a_short_answer_is_checked_against_its_own_citations(other_field):
+    a = _ask(other_field, "Who was Greta Lind's assistant, and where did Ivar Holt die?")
+    assert a.short_answer.startswith("Tomas Berg") and "Lund" in a.short_answer, a.answer
+    assert len({c.source for c in a.citations}) == 2 and all(c.verdict == "supported" for c in a.citations), a.citations
+
+
+def test_a_bare_wh_word_after_a_part_shares_its_clause_and_an_untyped_name_anchors_it(other_field):
+    # spaCy leaves "Lind" untyped here; Ivar Holt's death in Lund is in a sentence that names her too
+    assert analyse_question("When did Lind die, and where?").parts[1].verb == "die"
+    a = _ask(other_field, "When did Lind die, and where?")
+    assert a.short_answer.startswith("1985") and "Uppsala" in a.short_answer and "Lund" not in a.short_answer, a.answer
+
+
+def test_a_place_the_tagger_took_for_a_person_answers_where(other_field):
+    # spaCy tags "Kalmar" a person; "born in Kalmar" still says where
+    a = _ask(other_field, "Where was Tomas Berg born?")
+    assert a.short_answer.startswith("Kalmar"), a.answer
+
+
+def test_an_answer_whose_subject_is_a_pronoun_goes_on_about_the_one_asked():
+    # "She was ... Henri Roux's sister": her "she" is Louise Perrin, and so is the follow-up's
+    history = [{"role": "user", "content": "Who was Louise Perrin?"},
+               {"role": "assistant", "content": "She was a chemist in Lyon and Henri Roux's sister."}]
+    assert readings("Where did she live?", history)[0] == "Where did Louise Perrin live?"

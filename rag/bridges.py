@@ -1,0 +1,154 @@
+"""Bridges of a multi-hop question: someone the question only describes.
+
+"Trotsky's elder son and his secretary both died in 1938. ... in which city
+was the secretary born?" asks about a person it never names. Before the
+question is answered, each such description is asked of the sources on its
+own ("Who was Trotsky's secretary?"), and the name they give stands in for
+it: "... in which city was Rudolf Klement born?". The rewritten question is
+shown, as a follow-up's is.
+
+A description is a bridge when it is
+- a definite noun ("the secretary") whose noun the lead-in before the
+  questions used ("his secretary"): the lead-in's phrase is asked, its
+  possessive resolved ("Trotsky's secretary");
+- a definite noun for a person with a phrase or clause of its own ("the man
+  Litvinenko said his superiors wanted killed"): that phrase is asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import language
+
+_DEFINITE = frozenset({"the", "that", "this"})
+_POSTMODIFIERS = frozenset({"prep", "relcl", "acl"})
+_WH_TAGS = frozenset({"WP", "WDT", "WRB", "WP$"})
+
+
+@dataclass(frozen=True)
+class Bridge:
+    start: int  # characters of the description in the question ("the secretary")
+    end: int
+    asked: str  # the question that names it ("Who was Trotsky's secretary?")
+
+
+def _text(tokens) -> str:
+    return "".join(t.text_with_ws for t in tokens).strip()
+
+
+def _owner(doc, before: int) -> str:
+    """The name a possessive pronoun at token `before` refers back to: the last one named before it."""
+    names = [e for e in doc.ents if e.end <= before and e.label_ in ("PERSON", "ORG", "NORP", "GPE")]
+    if names:
+        return names[-1].text
+    propn = [t for t in doc[:before] if t.pos_ == "PROPN"]
+    return propn[-1].text if propn else ""
+
+
+def _phrase(doc, noun) -> str:
+    """The lead-in's phrase for `noun` without what is coordinated with it,
+    a possessive pronoun replaced by its owner ("his secretary" -> "Trotsky's secretary")."""
+    skip = set()
+    for c in noun.children:
+        if c.dep_ in ("conj", "cc", "punct", "appos", "relcl"):
+            skip.update(t.i for t in c.subtree)
+    words = []
+    for t in noun.subtree:
+        if t.i in skip:
+            continue
+        if t.tag_ == "PRP$":
+            owner = _owner(doc, t.i)
+            if not owner:
+                return ""
+            words.append(owner + "'s" + t.whitespace_)
+        else:
+            words.append(t.text_with_ws)
+    return "".join(words).strip()
+
+
+def _asks_itself(noun) -> bool:
+    """Is the noun what a "Who was ...?" asks about ("Who was the victim of ...?"): no bridge, the question."""
+    head = noun.head
+    return noun.dep_ in ("attr", "nsubj") and head.lemma_ == "be" and any(
+        c.tag_ in _WH_TAGS and c.dep_ in ("attr", "nsubj") for c in head.children)
+
+
+def _part_end(doc, i: int) -> int:
+    """Where the part holding token i ends: at punctuation, or at "and" before another wh-phrase."""
+    while i < len(doc) and not doc[i].is_punct:
+        nxt = doc[i + 1] if i + 1 < len(doc) else None
+        if doc[i].lower_ == "and" and nxt is not None and (nxt.tag_ in _WH_TAGS or nxt.pos_ == "ADP"):
+            break
+        i += 1
+    return i
+
+
+def _described(doc, t) -> int:
+    """The end (token index) of the phrase or clause that describes noun t:
+    "the victim of the next Novichok poisoning", "the man Litvinenko said ...
+    wanted killed"; t.i + 1 when none follows."""
+    nxt = doc[t.i + 1] if t.i + 1 < len(doc) else None
+    if nxt is None:
+        return t.i + 1
+    if nxt.lower_ == "of":  # "of" and its noun phrase
+        end = _part_end(doc, t.i)
+        if any(u.lemma_ == "do" for u in doc[:t.i]) and not any(u.pos_ in ("VERB", "AUX") for u in doc[t.i : end]):
+            end -= 1  # "When did the leader of the OUN die?": after do-support the last word is the verb, whatever its tag
+        j = t.i + 2
+        while j < end and (doc[j].pos_ in ("DET", "ADJ", "NOUN", "PROPN", "NUM") or doc[j].tag_ == "POS"):
+            j += 1
+        return j if j > t.i + 2 else t.i + 1
+    j = nxt.i
+    while j < len(doc) and doc[j].pos_ in ("PROPN", "PRON"):
+        j += 1
+    # a relative clause: "the man who ...", or reduced, a name and a finite verb ("the man Litvinenko
+    # said ..."); "the defector Ignace Reiss murdered" is a noun and its name, before a participle
+    root = t.sent.root.i
+    if nxt.lower_ in ("who", "whom", "that") or j > nxt.i and j < len(doc) and doc[j].tag_ in ("VBD", "VBZ", "VBP") \
+            and j != root:
+        end = _part_end(doc, nxt.i)
+        # the question's own verb ends the clause: "Where was the man who killed Trotsky born?"
+        stops = [u.i for u in doc[nxt.i + 1 : end] if u.i == root or u.head.i == t.i and u.dep_ == "acl"]
+        return stops[0] if stops else end
+    return t.i + 1
+
+
+def find(question: str, is_person: Callable[[str], bool]) -> list[Bridge]:
+    """The descriptions of `question` that may be bridges, each with the question that names it."""
+    doc = language.parse(question)
+    wh = [t for t in doc if t.tag_ in _WH_TAGS]
+    if not wh:
+        return []
+    ask_start = wh[0].sent.start  # the lead-in is the sentences before the first question
+    lead = {t.lemma_.lower(): t for t in doc[:ask_start] if t.pos_ == "NOUN"}
+    out: list[Bridge] = []
+    for t in doc[ask_start:]:
+        d = t.i - 1 if t.i > 0 and doc[t.i - 1].pos_ != "ADJ" else t.i - 2  # "the son", "the elder son"
+        if t.pos_ != "NOUN" or d < 0 or doc[d].lower_ not in _DEFINITE or _asks_itself(t) \
+                or t.i + 1 < len(doc) and doc[t.i + 1].pos_ == "NOUN":  # a noun before a noun modifies it ("the coroner record")
+            continue
+        lemma = t.lemma_.lower()
+        start, end = doc[d].idx, t.idx + len(t.text)
+        if lemma in lead:
+            phrase = _phrase(doc, lead[lemma])
+            if phrase:
+                out.append(Bridge(start, end, f"Who was {phrase}?"))
+        elif (stop := _described(doc, t)) > t.i + 1 and is_person(lemma):
+            sub = doc[d:stop]
+            out.append(Bridge(start, sub.end_char, f"Who was {sub.text}?"))
+    return out
+
+
+def rewrite(question: str, is_person: Callable[[str], bool], answer: Callable[[str], str]) -> str:
+    """`question` with each bridge that the sources name replaced by the name
+    (`answer(asked)` gives it, or "" when the sources do not say)."""
+    out, at = [], 0
+    for b in find(question, is_person):
+        name = answer(b.asked)
+        if not name or b.start < at:
+            continue
+        out.append(question[at:b.start] + name)
+        at = b.end
+    return "".join(out) + question[at:] if out else question
