@@ -215,6 +215,9 @@ def ask_stream(
             again = read(standalone, passages + deeper, index, scoring_embedder(index))
             if sum(bool(p.groups) for p in again.parts) > sum(bool(p.groups) for p in reading.parts):
                 passages, reading = passages + deeper, again
+    if any(p.reanalysed for p in passages):
+        notices.append("Some passages were indexed by an older release, so they were analysed again for this "
+                       "question, which is slower; run `rag ingest` to bring the index up to date.")
     if not passages and not index.count():
         raise IndexProblem("nothing is indexed yet, so no question can be answered: run `rag ingest` "
                            "(it indexes the corpus folder), or upload sources in the app")

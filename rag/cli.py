@@ -203,10 +203,14 @@ def remove(source: str, wait: Annotated[float, typer.Option()] = 0) -> None:
 @app.command()
 def check() -> None:
     """Verify that Chroma, the keyword index and the records agree."""
-    report = _open(_settings()).consistency()
+    index = _open(_settings())
+    report = {**index.consistency(), "outdated": len(index.outdated())}
     out.print_json(data=report)
-    if any(v for k, v in report.items() if k != "chunks"):
+    if any(v for k, v in report.items() if k not in ("chunks", "outdated")):
         raise UserError("the index is inconsistent; run `rag ingest` to repair it")
+    if report["outdated"]:
+        out.print(f"{report['outdated']} sources were indexed by another release or with other chunk settings; "
+                  "answers are slower until `rag ingest` redoes them", highlight=False)
 
 
 @app.command("eval")

@@ -286,6 +286,15 @@ class Index:
         self.sync()
         return self.keywords.count()
 
+    def outdated(self) -> list[str]:
+        """Sources indexed under other chunk settings or an older linguistic
+        layer (`chunking.signature`) than this process uses. They still answer,
+        but their passages' stored analysis is not this release's, so it is
+        made again for every question until `rag ingest` redoes them."""
+        signature = f"{chunking.signature(self.settings)};{self.embedder_id}"
+        return sorted(src for src, m in self.state.catalogue().items()
+                      if m.get("sha256") and not m.get("pending") and m.get("signature") != signature)
+
     def _chroma_ids(self) -> dict[str, str]:
         """chunk id -> source, for every chunk in Chroma."""
         out: dict[str, str] = {}

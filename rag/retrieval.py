@@ -25,6 +25,7 @@ class Passage:
     score: float = 0.0  # fused RRF score
     similarity: float | None = None  # cosine similarity to the query (dense)
     ranks: dict[str, int] = field(default_factory=dict)  # rank in each list that found it
+    reanalysed: bool = False  # its stored analysis was from another release, so it was made again
 
     @property
     def source(self) -> str:
@@ -37,7 +38,9 @@ class Passage:
     @cached_property
     def analysis(self) -> language.Analysis:
         """Sentences, typed values and roles of the passage (stored at ingest)."""
-        return language.stored_analysis(self.text, self.metadata)
+        stored = language.Analysis.from_json(self.metadata.get(language.ANALYSIS_KEY), self.text)
+        self.reanalysed = stored is None
+        return stored or language.analyse(self.text)
 
     @property
     def location(self) -> str:

@@ -155,3 +155,23 @@ def test_server_mode_against_real_chroma(tmp_path, small_corpus, embedder, chrom
     chroma_server.start()
     again = Index(settings, embedder=embedder)
     assert search(again, "ricin umbrella", k=1)[0].source.endswith("markov.md")
+
+
+def test_an_index_from_an_older_release_still_answers_and_says_to_reingest(tmp_path, embedder, monkeypatch):
+    from rag import language
+    from rag.answering import ask
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "kiln.md").write_text("# The kiln\n\nThe potter Ada Wren fired the first kiln in Stoke in 1921.\n", encoding="utf-8")
+    settings = make_settings(tmp_path, root=tmp_path, corpus_dir=corpus)
+    with monkeypatch.context() as m:  # the index as an older linguistic layer left it
+        m.setattr(language, "VERSION", "lang-old")
+        Index(settings, embedder=embedder).ingest()
+    index = Index(settings, embedder=embedder)
+    assert index.outdated() == ["corpus/kiln.md"]
+    a = ask("Who fired the first kiln in Stoke?", [], index=index, settings=settings)
+    assert a.short_answer.startswith("Ada Wren") and any("rag ingest" in n for n in a.notices), (a.answer, a.notices)
+    assert index.ingest().count("updated") == 1 and index.outdated() == []
+    b = ask("Who fired the first kiln in Stoke?", [], index=index, settings=settings)
+    assert b.short_answer.startswith("Ada Wren") and not b.notices, b.notices
