@@ -97,6 +97,8 @@ SINGLE_VALUED = frozenset({"date", "number", "duration", "quantity", "money", "p
 # Verbs that take their meaning from their object: the X of "what X did he
 # receive" is then the event asked about ("sentence" -> "sentenced him to").
 _LIGHT_VERBS = frozenset({"receive", "get", "give", "have", "take", "make", "suffer", "undergo"})
+_ACT_ENDINGS = ("ing", "ion", "ment")  # nouns of an act made from X's word ("poisoning" from "poison")
+_WHERE_PREPS = frozenset({"in", "at", "into", "from", "near", "inside", "outside", "on"})  # a body so placed is a place
 _IN_PREPS = frozenset({"in", "at", "near", "inside", "outside"})  # place prepositions no person is the object of
 _PLACE_PREPS = frozenset({"in", "at", "into", "to", "near", "inside", "outside", "on"})  # "treated in a hospital"
 _JOINT_KINDS = frozenset({"person", "org", "group"})  # kinds of which several may answer together ("X and Y")
@@ -436,6 +438,8 @@ class _Reader:
                     if sp is None:
                         continue
                     raw.append((v.text, v.norm, v.kind, sp.root, 1.0))
+            if part.type == "duration":  # "how long": a length in units ("174 pages"), not a bare count ("about 250,000", "one website")
+                raw = [r for r in raw if r[2] != "number" or _in_units(r[3].head if r[3].dep_ == "nummod" else r[3])]
             if part.type == "number" and part.target == "age":
                 raw = [r for r in raw if _age(r[3], r[0])]  # "How old was he?" is not answered by "5 shots"
             if part.measured:
@@ -472,6 +476,8 @@ class _Reader:
                         continue
                     if part.target:  # a "helicopter pilot" is a pilot, not a helicopter: the head decides
                         fit = 1.0 if v.head == part.target else float(fits[k])
+                        if v.head != part.target and v.head.startswith(part.target) and v.head.endswith(_ACT_ENDINGS):
+                            continue  # "the Salisbury poisoning" is an act of poisoning, not a poison
                         named_x = v.head == part.target and any(t.pos_ == "PROPN" for t in sp)  # "the Charité hospital"
                         if self.kind_fit(part) and not named_x:  # "which officer": a person is asked, not a phrase
                             fit *= 0.5
@@ -545,6 +551,12 @@ class _Reader:
                 continue  # "the OUN writer Lev Rebet", "Litvinenko, a former KGB officer": who the named one is, not who acted or where
             if part.role and _wrong_role(root, part.role, verbs):
                 continue  # "the killings of Reiss" names a victim, not the killer asked for
+            held = root
+            while held.dep_ in ("appos", "conj", "compound") and held.head is not held:
+                held = held.head  # "in Frida Kahlo's Blue House (Casa Azul)": Casa Azul is placed as the house is
+            if part.type == "person" and held.dep_ == "pobj" and (
+                    held.head.lower_ in _IN_PREPS or kind != "person" and held.head.lower_ in _WHERE_PREPS):
+                continue  # "recovered from the Seine", "lived in Frida Kahlo's Blue House", "born in Kalmar": a place, whatever its tag
             if part.prep and root.dep_ == "pobj" and root.head.lower_ == part.prep:
                 fit = max(fit, PREP_FIT)  # "with what weapon" -> "... with a mountaineer's ice axe"
             if part.target and kind == "thing":
@@ -944,6 +956,12 @@ def _phrase(doc, t):
     return doc[start : t.i + 1]
 
 
+def _in_units(t) -> bool:
+    """Is the token a plural noun, as units of a length are ("pages")? (The stored parse has no
+    fine tags: a plural is a noun whose lemma is not its word.)"""
+    return t.pos_ == "NOUN" and t.lower_ != t.lemma_.lower()
+
+
 def _age(root, text: str) -> bool:
     """Does the number give someone's age: "60-year-old", "64 years old",
     "aged 31", "at the age of 49", "Kuzminov, 28,", "he was 68", or any number that counts
@@ -1158,8 +1176,10 @@ def _passage_words(p: Passage) -> frozenset[str]:
 def _mentions(said: frozenset[str], name: language.Value) -> bool:
     """Do these folded words mention at least half the name's words, up to
     spelling ("Bogdan Stashinsky" is mentioned as "Bohdan Stashynsky"; "FIFA
-    World Cup" is not mentioned by "World War")?"""
+    World Cup" is not mentioned by "World War"), a person's surname among them?"""
     words = [w for w in re.findall(r"\w+", language.fold(name.norm)) if not language.is_stop(w)]
+    if words and name.kind == "person" and not _spelled(words[-1], said):
+        return False  # a person is mentioned by the surname: "Nikolai Khokhlov" does not mention Nikolai Glushkov
     return not words or 2 * sum(_spelled(w, said) for w in words) >= len(words)
 
 

@@ -134,7 +134,9 @@ Ivar Holt, a friend of Greta Lind, died in Lund in 1970.
     "berg.md": """# Tomas Berg
 
 Tomas Berg was born in Kalmar in 1938.
-He later taught botany in Oslo.
+He later taught botany in Oslo at the Nordic Institute.
+About 2,000 people attended the funeral of Tomas Berg.
+The poisoning of Tomas Berg's dog alarmed his neighbours in Oslo.
 """,
 }
 
@@ -555,3 +557,27 @@ def test_an_answer_whose_subject_is_a_pronoun_goes_on_about_the_one_asked():
     history = [{"role": "user", "content": "Who was Louise Perrin?"},
                {"role": "assistant", "content": "She was a chemist in Lyon and Henri Roux's sister."}]
     assert readings("Where did she live?", history)[0] == "Where did Louise Perrin live?"
+
+
+def test_how_long_is_not_answered_by_a_bare_count(other_field):
+    # "About 2,000 people attended the funeral" counts mourners; it says nothing of how long it lasted
+    a = _ask(other_field, "How long did the funeral of Tomas Berg last?")
+    assert a.refused and "2,000" not in a.short_answer, a.answer
+
+
+def test_an_act_of_x_is_not_an_x(other_field):
+    # "the poisoning of Tomas Berg's dog" names the act, not the poison
+    a = _ask(other_field, "What poison killed Tomas Berg's dog?")
+    assert a.refused, a.answer
+
+
+def test_what_a_sentence_places_someone_in_is_not_who(other_field):
+    # "born in Kalmar" (tagged a person), "in Oslo at the Nordic Institute": places, not who paid him
+    a = _ask(other_field, "Who paid Tomas Berg to teach botany?")
+    assert a.refused, a.answer
+
+
+def test_a_person_is_mentioned_by_the_surname(other_field):
+    # "Tomas Berg" shares a first name with Tomas Kron but is not him
+    a = _ask(other_field, "When was Tomas Kron born?")
+    assert a.refused and "1938" not in a.short_answer, a.answer
