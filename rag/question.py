@@ -89,6 +89,10 @@ class Question:
     # question is about (rag/reader.py refuses when no passage mentions any name), but as
     # untyped words they anchor no answer
     untyped: list[language.Value] = field(default_factory=list)
+    # a yes/no question ("Was Litvinenko killed with plutonium?") is read as the
+    # wh-question of its doubtful part ("With what was Litvinenko killed?"); this is
+    # the value it put forward ("plutonium"), which the answer confirms or corrects
+    claimed: str = ""
 
     @property
     def compound(self) -> bool:
@@ -300,9 +304,66 @@ def _untagged_names(doc, names: list[language.Value]) -> list[language.Value]:
     return out
 
 
+_YES_NO = frozenset({"is", "was", "were", "are", "did", "does", "do", "has", "had", "have"})
+_CHECKED = frozenset({"right", "true", "correct", "so"})  # "Is that right?", "Is it true that ...?"
+_WHERE_ENTS = frozenset({"GPE", "LOC", "FAC"})
+
+
+def _claim_words(doc) -> list[tuple[str, str, str]] | None:
+    """The words of the claim a yes/no question puts forward, in question order
+    ("Was Litvinenko killed ..."), each as (text, POS, entity type); None when
+    the question is not yes/no. "I have read that X. Is that right?" and "Is
+    it true that X?" put forward X."""
+    words = [t for t in doc if not t.is_punct]
+    if not words or not doc.text.rstrip().endswith("?"):
+        return None
+    if words[-1].lower_ in _CHECKED or words[0].lower_ in _YES_NO and any(t.lower_ in _CHECKED for t in words[:4]):
+        # the words after "read/heard/true that", to the end of their sentence (read in order:
+        # spaCy's parse of such sentences is unreliable)
+        that = next((t for t in doc if t.lower_ == "that" and t.i > 0 and doc[t.i - 1].pos_ in ("VERB", "ADJ")), None)
+        if that is None:
+            return None
+        claim = [t for t in doc[that.i + 1 : that.sent.end] if not t.is_punct]
+        verb = next((t for t in claim if t.pos_ == "VERB"), None)
+        if verb is None:
+            return None
+        aux = next((t for t in claim if t.pos_ == "AUX" and t.i < verb.i), None)
+        if aux is not None:  # "Litvinenko was killed" -> "was Litvinenko killed"
+            return [(aux.text, "AUX", "")] + [(t.text, t.pos_, t.ent_type_) for t in claim if t.i != aux.i]
+        return [("did", "AUX", "")] + [(t.lemma_ if t.i == verb.i else t.text, t.pos_, t.ent_type_) for t in claim]
+    if words[0].lower_ in _YES_NO and words[0].i == 0:
+        return [(t.text, t.pos_, t.ent_type_) for t in words]
+    return None
+
+
+def _as_wh(doc) -> tuple[str, str] | None:
+    """(wh-question, claimed value) of a yes/no question whose doubtful part,
+    its last, is a thing, a date or a place: "Was Litvinenko killed with
+    plutonium?" -> ("With what was Litvinenko killed?", "plutonium"). A
+    question about who did what to whom is left as asked."""
+    words = _claim_words(doc)
+    if not words or len(words) < 3:
+        return None
+    adp = max((k for k, (_, pos, _) in enumerate(words) if pos == "ADP"), default=None)
+    tail = words[adp + 1:] if adp is not None else []
+    if not tail or not all(pos in ("DET", "ADJ", "NOUN", "PROPN", "NUM", "PART") for _, pos, _ in tail) \
+            or any(ent in ("PERSON", "ORG", "NORP") for _, _, ent in tail):
+        return None
+    claimed = " ".join(w for w, pos, _ in tail if pos != "DET")
+    ents = {ent for _, _, ent in tail}
+    wh = "When" if "DATE" in ents else "Where" if ents & _WHERE_ENTS else f"{words[adp][0].capitalize()} what"
+    rest = " ".join(w for w, _, _ in words[:adp])
+    return f"{wh} {rest[0].lower() + rest[1:]}?", claimed
+
+
 def analyse_question(text: str) -> Question:
     """Parts, answer types and focus of a question."""
     doc = language.parse(text)
+    checked = _as_wh(doc)
+    if checked is not None:  # "Was Litvinenko killed with plutonium?": ask with what, then compare
+        q = analyse_question(checked[0])
+        q.text, q.claimed = text, checked[1]
+        return q
     starts = _starts(doc) or [0]
     if starts[0] != 0 and all(not t.is_punct for t in doc[: starts[0]]):
         starts[0] = 0  # "Compare the weapons...: how long ..." keeps its lead-in with the first part

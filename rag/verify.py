@@ -343,16 +343,22 @@ def _negation_diff(claim_text: str, aligned: Sentence) -> Check | None:
 # -- one claim, one passage ----------------------------------------------------------
 
 
+def _denied(v: Value, claim: Sentence) -> bool:
+    """Is the value set after "not" ("No, not plutonium: polonium-210")? The claim denies it; the passage need not state it."""
+    return claim.text[: v.start - claim.start].rstrip().lower().endswith(" not") or \
+        claim.text[: v.start - claim.start].strip().lower() == "not"
+
+
 def _phrase_check(claim: Sentence, analysis: Analysis) -> Check:
-    """A verbless claim: each value and noun phrase must be stated by the passage."""
+    """A verbless claim: each value and noun phrase must be stated by the passage (but one it denies)."""
     whole = _merge([s for s in analysis.sentences if not s.heading] or analysis.sentences, analysis.text) \
         if analysis.sentences else Sentence(0, len(analysis.text), analysis.text)
     for v in claim.values:
-        if v.kind != "time" and not _stated(v, whole):
+        if v.kind != "time" and not _denied(v, claim) and not _stated(v, whole):
             return Check(UNSUPPORTED, f"the passage does not state {v.text or v.norm}", claim_value=v.text or v.norm)
     words = set(_words(analysis.text))
     lemmas = whole.lemmas
-    for ph in claim.phrases:
+    for ph in [p for p in claim.phrases if not _denied(p, claim)]:
         content = [w for w in _words(ph.text) if w not in _NEGATIONS]
         if content and not all(w in words or w in lemmas for w in content) and ph.head not in lemmas:
             return Check(UNSUPPORTED, f"the passage does not mention {ph.text}", claim_value=ph.text)

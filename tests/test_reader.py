@@ -48,6 +48,7 @@ The newspaper described the pension fund as the savings of four hundred families
 
 The chemist Louise Perrin was poisoned with arsenic in Lyon in 1902, and she survived.
 In 1904 the baker Henri Roux killed the banker Paul Girard with a revolver.
+Years later the hired man Luc Morel killed the clerk Emil Faure in Nantes in 1910 and the notary Jean Picard there in 1912 with a poisoned dart.
 """,
     "harlow-appeal.md": """# The Harlow appeal
 
@@ -581,3 +582,25 @@ def test_a_person_is_mentioned_by_the_surname(other_field):
     # "Tomas Berg" shares a first name with Tomas Kron but is not him
     a = _ask(other_field, "When was Tomas Kron born?")
     assert a.refused and "1938" not in a.short_answer, a.answer
+    b = _ask(other_field, "When was Tomas Bergman born?")  # "Berg" is not "Bergman" misspelt (0.80 alike)
+    assert b.refused and "1938" not in b.short_answer, b.answer
+
+
+def test_a_yes_no_question_is_confirmed_or_corrected_with_the_sources_value(other_field):
+    assert analyse_question("Was helium first detected in 1868?").claimed == "1868"
+    assert analyse_question("Did Stashynsky kill Bandera?").claimed == ""  # who did what to whom: asked as it stands
+    a = _ask(other_field, "I have read that William Ramsay isolated helium in Paris. Is that right?")
+    assert a.short_answer.startswith("No, not Paris:") and "London" in a.short_answer, a.answer
+    b = _ask(other_field, "Did Henri Roux kill Paul Girard with a knife?")
+    assert b.short_answer.startswith("No, not knife: with a revolver"), b.answer
+    c = _ask(other_field, "Was helium first detected in 1868?")
+    assert c.short_answer.startswith("Yes: 18 August 1868"), c.answer
+    # the correction is checked against its passage like any answer: "not Paris" is denied, London is stated
+    assert all(x["verdict"] == "supported" for x in a.claims), a.claims
+
+
+
+def test_who_did_it_and_to_whom_is_not_what_it_was_done_with(other_field):
+    # "killed the clerk Emil Faure ... and the notary Jean Picard ... with a poisoned dart"
+    a = _ask(other_field, "With what did Luc Morel kill Jean Picard?")
+    assert a.short_answer.startswith("With a poisoned dart"), a.answer
