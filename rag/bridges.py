@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from . import language
 
 _DEFINITE = frozenset({"the", "that", "this"})
-_POSTMODIFIERS = frozenset({"prep", "relcl", "acl"})
 _WH_TAGS = frozenset({"WP", "WDT", "WRB", "WP$"})
 
 
@@ -32,10 +31,6 @@ class Bridge:
     start: int  # characters of the description in the question ("the secretary")
     end: int
     asked: str  # the question that names it ("Who was Trotsky's secretary?")
-
-
-def _text(tokens) -> str:
-    return "".join(t.text_with_ws for t in tokens).strip()
 
 
 def _owner(doc, before: int) -> str:

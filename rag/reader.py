@@ -98,9 +98,9 @@ SINGLE_VALUED = frozenset({"date", "number", "duration", "quantity", "money", "p
 # receive" is then the event asked about ("sentence" -> "sentenced him to").
 _LIGHT_VERBS = frozenset({"receive", "get", "give", "have", "take", "make", "suffer", "undergo"})
 _ACT_ENDINGS = ("ing", "ion", "ment")  # nouns of an act made from X's word ("poisoning" from "poison")
-_WHERE_PREPS = frozenset({"in", "at", "into", "from", "near", "inside", "outside", "on"})  # a body so placed is a place
 _IN_PREPS = frozenset({"in", "at", "near", "inside", "outside"})  # place prepositions no person is the object of
-_PLACE_PREPS = frozenset({"in", "at", "into", "to", "near", "inside", "outside", "on"})  # "treated in a hospital"
+_PLACE_PREPS = _IN_PREPS | {"into", "to", "on"}  # "treated in a hospital"
+_WHERE_PREPS = _IN_PREPS | {"into", "from", "on"}  # a body so placed is a place ("recovered from the Seine")
 _JOINT_KINDS = frozenset({"person", "org", "group"})  # kinds of which several may answer together ("X and Y")
 _UNITED = frozenset({"money", "percent", "quantity"})  # value kinds that say what they measure ("$500,000", "8 km")
 _PERSONAL = frozenset({"he", "she", "him", "her", "his", "they", "them", "their", "it", "its"})
@@ -555,7 +555,7 @@ class _Reader:
             if part.role and _wrong_role(root, part.role, verbs):
                 continue  # "the killings of Reiss" names a victim, not the killer asked for
             held = root
-            while held.dep_ in ("appos", "conj", "compound") and held.head is not held:
+            while held.dep_ in ("appos", "conj", "compound") and held.head.i != held.i:
                 held = held.head  # "in Frida Kahlo's Blue House (Casa Azul)": Casa Azul is placed as the house is
             if part.type == "person" and held.dep_ == "pobj" and (
                     held.head.lower_ in _IN_PREPS or kind != "person" and held.head.lower_ in _WHERE_PREPS):
@@ -866,7 +866,7 @@ def _beside(root, target: str, norm: str) -> bool:
     if target in re.findall(r"\w+", norm):
         return True
     if root.dep_ in ("attr", "nsubj") and root.head.lemma_ == "be" and any(
-            c.dep_ in ("attr", "nsubj") and c is not root and c.lemma_.lower() == target for c in root.head.children):
+            c.dep_ in ("attr", "nsubj") and c.i != root.i and c.lemma_.lower() == target for c in root.head.children):
         return True  # "The prime suspect ... is Francesco Gullino": set equal to X
     near = [root.head, *root.children]
     return any(t.lemma_.lower() == target and t.dep_ in ("compound", "appos", "nsubj", "ROOT", "dobj", "pobj", "attr")

@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass
 
 from . import language
-from .language import MEASURE_KINDS, NAME_KINDS, Analysis, Sentence, Value, fold, same_value
+from .language import NAME_KINDS, Analysis, Sentence, Value, fold, same_value
 
 SUPPORTED, UNSUPPORTED, CONTRADICTED = "supported", "unsupported", "contradicted"
 VERDICTS = (SUPPORTED, CONTRADICTED, UNSUPPORTED)  # best first
