@@ -246,6 +246,8 @@ def readings(question: str, history: list[dict]) -> list[str]:
             if low == "it" and t.dep_ == "nsubj" and t.head.lemma_ == "be" and t.i == 1:
                 continue  # "Was it ...": a dummy subject
             poss = t.tag_ == "PRP$" or t.dep_ == "poss"
+            if poss and any(e.end <= t.i and (e.label_ == "PERSON" or "person" not in _PRONOUN_KINDS[low]) for e in own_names):
+                continue  # "Trotsky's elder son and his secretary": "his" is Trotsky's, named in the question itself
             slots.append((t.i, t.i + 1, _PRONOUN_KINDS[low], poss))
     for chunk in doc.noun_chunks:  # "that service", "this inquiry": an entity named before
         first = chunk[0]

@@ -604,3 +604,12 @@ def test_who_did_it_and_to_whom_is_not_what_it_was_done_with(other_field):
     # "killed the clerk Emil Faure ... and the notary Jean Picard ... with a poisoned dart"
     a = _ask(other_field, "With what did Luc Morel kill Jean Picard?")
     assert a.short_answer.startswith("With a poisoned dart"), a.answer
+
+
+def test_a_possessive_whose_owner_the_question_names_is_not_a_follow_up():
+    # "his" is Trotsky's, named just before it, not the one the last turn was about
+    history = [{"role": "user", "content": "Was Litvinenko killed with plutonium?"},
+               {"role": "assistant", "content": "No, not plutonium: with polonium-210 [1]."}]
+    question = "Greta Lind and her assistant both worked at Uppsala. In which city was the assistant born?"
+    assert readings(question, history) == [question]
+    assert readings("Where was her assistant born?", history)[0] != "Where was her assistant born?"
