@@ -547,10 +547,16 @@ def test_a_bare_wh_word_after_a_part_shares_its_clause_and_an_untyped_name_ancho
     assert a.short_answer.startswith("1985") and "Uppsala" in a.short_answer and "Lund" not in a.short_answer, a.answer
 
 
-def test_a_place_the_tagger_took_for_a_person_answers_where(other_field):
+@pytest.mark.parametrize("question, answer", [
     # spaCy tags "Kalmar" a person; "born in Kalmar" still says where
-    a = _ask(other_field, "Where was Tomas Berg born?")
-    assert a.short_answer.startswith("Kalmar"), a.answer
+    ("Where was Tomas Berg born?", "Kalmar"),
+    # "killed the clerk Emil Faure ... and the notary Jean Picard ... with a poisoned dart":
+    # who did it and to whom is not what it was done with
+    ("With what did Luc Morel kill Jean Picard?", "With a poisoned dart"),
+])
+def test_the_role_decides_not_the_tag(other_field, question, answer):
+    a = _ask(other_field, question)
+    assert a.short_answer.startswith(answer), a.answer
 
 
 def test_an_answer_whose_subject_is_a_pronoun_goes_on_about_the_one_asked():
@@ -560,22 +566,17 @@ def test_an_answer_whose_subject_is_a_pronoun_goes_on_about_the_one_asked():
     assert readings("Where did she live?", history)[0] == "Where did Louise Perrin live?"
 
 
-def test_how_long_is_not_answered_by_a_bare_count(other_field):
+@pytest.mark.parametrize("question, not_said", [
     # "About 2,000 people attended the funeral" counts mourners; it says nothing of how long it lasted
-    a = _ask(other_field, "How long did the funeral of Tomas Berg last?")
-    assert a.refused and "2,000" not in a.short_answer, a.answer
-
-
-def test_an_act_of_x_is_not_an_x(other_field):
+    ("How long did the funeral of Tomas Berg last?", "2,000"),
     # "the poisoning of Tomas Berg's dog" names the act, not the poison
-    a = _ask(other_field, "What poison killed Tomas Berg's dog?")
-    assert a.refused, a.answer
-
-
-def test_what_a_sentence_places_someone_in_is_not_who(other_field):
+    ("What poison killed Tomas Berg's dog?", "oisoning"),
     # "born in Kalmar" (tagged a person), "in Oslo at the Nordic Institute": places, not who paid him
-    a = _ask(other_field, "Who paid Tomas Berg to teach botany?")
-    assert a.refused, a.answer
+    ("Who paid Tomas Berg to teach botany?", "Kalmar"),
+])
+def test_a_value_of_another_type_is_no_answer(other_field, question, not_said):
+    a = _ask(other_field, question)
+    assert a.refused and not_said not in a.short_answer, a.answer
 
 
 def test_a_person_is_mentioned_by_the_surname(other_field):
@@ -597,13 +598,6 @@ def test_a_yes_no_question_is_confirmed_or_corrected_with_the_sources_value(othe
     assert c.short_answer.startswith("Yes: 18 August 1868"), c.answer
     # the correction is checked against its passage like any answer: "not Paris" is denied, London is stated
     assert all(x["verdict"] == "supported" for x in a.claims), a.claims
-
-
-
-def test_who_did_it_and_to_whom_is_not_what_it_was_done_with(other_field):
-    # "killed the clerk Emil Faure ... and the notary Jean Picard ... with a poisoned dart"
-    a = _ask(other_field, "With what did Luc Morel kill Jean Picard?")
-    assert a.short_answer.startswith("With a poisoned dart"), a.answer
 
 
 def test_a_possessive_whose_owner_the_question_names_is_not_a_follow_up():
