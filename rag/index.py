@@ -291,9 +291,13 @@ class Index:
         layer (`chunking.signature`) than this process uses. They still answer,
         but their passages' stored analysis is not this release's, so it is
         made again for every question until `rag ingest` redoes them."""
-        signature = f"{chunking.signature(self.settings)};{self.embedder_id}"
+        signature = self._signature()
         return sorted(src for src, m in self.state.catalogue().items()
                       if m.get("sha256") and not m.get("pending") and m.get("signature") != signature)
+
+    def _signature(self) -> str:
+        """What a source's chunks were made with: chunk settings, linguistic layer and embedder."""
+        return f"{chunking.signature(self.settings)};{self.embedder_id}"
 
     def _chroma_ids(self) -> dict[str, str]:
         """chunk id -> source, for every chunk in Chroma."""
@@ -470,7 +474,7 @@ class Index:
 
     def _ingest_file(self, path: Path, source: str, on_written: Callable[[int], None]) -> FileResult:
         s = self.settings
-        signature = f"{chunking.signature(s)};{self.embedder_id}"
+        signature = self._signature()
         try:
             data = read_file(path, max_bytes=int(s.max_file_mb * MB))
             sha = hashlib.sha256(data).hexdigest()

@@ -345,8 +345,8 @@ def _negation_diff(claim_text: str, aligned: Sentence) -> Check | None:
 
 def _denied(v: Value, claim: Sentence) -> bool:
     """Is the value set after "not" ("No, not plutonium: polonium-210")? The claim denies it; the passage need not state it."""
-    return claim.text[: v.start - claim.start].rstrip().lower().endswith(" not") or \
-        claim.text[: v.start - claim.start].strip().lower() == "not"
+    before = claim.text[: v.start - claim.start].strip().lower()
+    return before == "not" or before.endswith(" not")
 
 
 def _phrase_check(claim: Sentence, analysis: Analysis) -> Check:
