@@ -152,6 +152,7 @@ def ask_stream(
     # the killer): each is tried and the one the sources answer with the
     # stronger typed evidence is kept.
     options = [q]
+    is_person = lambda noun: names_a_person(noun, scoring_embedder(index))  # noqa: E731
     if rewrite and history:
         if engine.generative:
             try:
@@ -161,9 +162,9 @@ def ask_stream(
             except Exception as e:  # the model is unreachable: rewrite without it
                 notices.append(f"The {engine.name} model could not rewrite the follow-up ({_reason(e)}); "
                                "it was resolved against the conversation without the model instead.")
-                options = readings(q, history)
+                options = readings(q, history, is_person)
         else:
-            options = readings(q, history)
+            options = readings(q, history, is_person)
     standalone = options[0]
 
     if not query_terms(strip_marks(standalone)):

@@ -103,12 +103,17 @@ def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
         said = said[:1] if m["role"] == "assistant" else said
         if m["role"] == "assistant" and said and _continues(said[0]):
             continue  # "She was Trotsky's second wife": its she is whom the question was about, not Trotsky
-        values = [v for s in said for v in _by_salience(s)]
+        values = [v for s in said for v in _by_salience(s) if not (v.kind == "person" and _placed(s, v))]
         got = [v for v in values if v.kind in kinds]
-        if not got and "person" in kinds and m["role"] == "user":
+        if not got and "name" in kinds and m["role"] == "assistant" and said and _bare(said[0]):
+            got = _bare(said[0])  # "Radioactive thallium." answers what "it" was
+        if not got and "person" in kinds:
             # a question about someone ("Who was Natalia Sedova?") whose name
-            # the small model tagged as an organisation or a place
-            got = [v for v in values if v.kind in language.NAME_KINDS and v.kind != "group"]
+            # the small model tagged as an organisation or a place; an answer
+            # that starts with someone so tagged ("Vadim Krasikov, who shot him"),
+            # though not a body named with "the" ("The Dawn Sturgess Inquiry")
+            got = [v for v in values if v.kind in language.NAME_KINDS and v.kind != "group"] if m["role"] == "user" else [
+                v for s in said for v in s.values if v.kind == "org" and v.start == s.start and _named_alone(s, v)]
         per_message.append(got)
     ordered = [vs[0] for vs in per_message if vs] + [v for vs in per_message for v in vs[1:]]
     found: list[str] = []
@@ -120,6 +125,34 @@ def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
         found.append(re.sub(r"['’]s$", "", text))
         norms.append((v.norm, v.kind))
     return found
+
+
+def _placed(sentence, v) -> bool:
+    """Is a name the object of a place preposition ("In Lyon, in 1902", which the tagger took for a person)?"""
+    span = sentence.doc().char_span(v.start - sentence.start, v.end - sentence.start, alignment_mode="expand")
+    return span is not None and span.root.dep_ == "pobj" and span.root.head.lower_ in ("in", "at", "near")
+
+
+def _named_alone(sentence, v) -> bool:
+    """Is a name the head of its phrase, without "the" ("Vadim Krasikov, who
+    shot him"; not "The Dawn Sturgess Inquiry" nor "NKVD officers")?"""
+    span = sentence.doc().char_span(v.start - sentence.start, v.end - sentence.start, alignment_mode="expand")
+    return span is not None and span.root.dep_ not in ("compound", "amod", "poss") and span[0].lower_ != "the"
+
+
+def _bare(sentence) -> list:
+    """An answer that is a noun phrase and no clause ("Radioactive thallium."), as a value."""
+    from . import language
+
+    doc = sentence.doc()
+    chunk = next(iter(doc.noun_chunks), None)
+    if chunk is None or any(t.pos_ in ("VERB", "AUX") for t in doc):
+        return []
+    text = re.sub(r"^(the|a|an)\s+", "", chunk.text, flags=re.I)
+    if not chunk[0].ent_type_:  # "Arsenic." is a common noun at the start of a sentence
+        text = text[0].lower() + text[1:]
+    return [language.Value("name", sentence.start + chunk.start_char, sentence.start + chunk.end_char,
+                           language.fold(text), text)]
 
 
 def _continues(sentence) -> bool:
@@ -213,13 +246,59 @@ def _bridged(doc, history: list[dict]) -> list[str]:
     return [before + chunk.text + " of " + name + after for name in names[:1]]
 
 
-def readings(question: str, history: list[dict]) -> list[str]:
-    """Standalone readings of a follow-up, the likeliest first (the question itself when it stands alone)."""
+_PERSONAL = frozenset({"he", "him", "his", "himself", "she", "her", "hers", "herself"})
+
+
+def _bound(doc, t, is_person) -> bool:
+    """Does a pronoun of a later part mean the X an earlier "which/what X"
+    part asks for? "Which coroner held the inquest, and what verdict did he
+    record?": he is the coroner; "What weapon did he use, and where did he
+    throw it?": it is the weapon. Neither is someone of the last turns."""
+    from .question import analyse_question, _starts
+
+    starts = [i for i in _starts(doc) if i <= t.i]
+    if len(starts) < 2:
+        return False
+    for part in analyse_question(doc[: starts[-1]].text).parts:
+        if part.type != "thing" or not part.target:
+            continue  # (not "Who rented the car, and near which city was he killed?": he is the one asked about before)
+        if is_person(part.target) == (t.lower_ in _PERSONAL):
+            return True
+    return False
+
+
+def _event_of(doc, previous: str) -> str:
+    """ "When did it happen?" after "Who killed Yevhen Konovalets?": the
+    previous question's event, said in the passive ("When was Yevhen
+    Konovalets killed?"); the question itself when it has no such "it"."""
+    from . import language
+
+    it = next((t for t in doc if t.lower_ in ("it", "this", "that") and t.dep_ == "nsubj"
+               and t.head.lemma_ in ("happen", "occur")), None)
+    if it is None or not previous:
+        return doc.text
+    pdoc = language.parse(previous)
+    verb = next((t for t in pdoc if t.pos_ == "VERB" and t.tag_ in ("VBD", "VBN")), None)
+    obj = next((c for c in verb.children if c.dep_ == "dobj"), None) if verb is not None else None
+    aux = next((c for c in it.head.children if c.dep_ == "aux" and c.i < it.i), None)
+    if obj is None or aux is None:
+        return doc.text
+    said = f"was {pdoc[obj.left_edge.i : obj.right_edge.i + 1].text} {verb.text}"
+    return (doc[: aux.i].text_with_ws + said + it.head.whitespace_ + doc[it.head.i + 1 :].text).strip()
+
+
+def readings(question: str, history: list[dict], is_person=lambda noun: False) -> list[str]:
+    """Standalone readings of a follow-up, the likeliest first (the question
+    itself when it stands alone). `is_person` says whether a common noun
+    stands for a person ("coroner"), for pronouns bound inside the question."""
     from . import language
 
     if not history:
         return [question]
     doc = language.parse(question)
+    redone = _event_of(doc, _previous_question(history))
+    if redone != question:  # "Where did it happen?" -> "Where was Yevhen Konovalets killed?"
+        question, doc = redone, language.parse(redone)
     redone = _pro_verb(doc, _previous_question(history))
     if redone != question:  # "Where did he do it?" -> "Where did he kill Lev Rebet?"
         question, doc = redone, language.parse(redone)
@@ -248,6 +327,8 @@ def readings(question: str, history: list[dict]) -> list[str]:
             poss = t.tag_ == "PRP$" or t.dep_ == "poss"
             if poss and any(e.end <= t.i and (e.label_ == "PERSON" or "person" not in _PRONOUN_KINDS[low]) for e in own_names):
                 continue  # "Trotsky's elder son and his secretary": "his" is Trotsky's, named in the question itself
+            if _bound(doc, t, is_person):
+                continue
             slots.append((t.i, t.i + 1, _PRONOUN_KINDS[low], poss))
     for chunk in doc.noun_chunks:  # "that service", "this inquiry": an entity named before
         first = chunk[0]

@@ -133,6 +133,7 @@ class Candidate:
     root: object = None  # its token in the sentence's parse
     named: bool = True  # its sentence names the one asked (not only "he", nor someone else)
     exact: bool = False  # a name that says it is the X asked ("St James' Hospital" for "which hospital")
+    on_event: bool = True  # said of the asked verb (or a near synonym): its sentence has it, and not in another verb's clause
 
 
 @dataclass
@@ -574,7 +575,8 @@ class _Reader:
             dn = min((_distance(root, a) for a in name_anchors), default=NAME_ABSENT_DISTANCE) if name_words else dv
             closeness = 1.0 / (1.0 + (dv + dn) / (2 * CLOSENESS_SCALE))
             out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness, frame == FRAME_OTHER, root,
-                                 named=named, exact=root.i in exact))
+                                 named=named, exact=root.i in exact,
+                                 on_event=not verb or bool(verbs) and (not verbal or _under(root, verbal))))
         return out
 
     def counts(self, part: Part, norm: str, root) -> bool:
@@ -725,7 +727,9 @@ class _Reader:
             words = words_of(x.sentence.text)
             held = 0.0
             for t in keys:
-                if _holds(t, x.sentence.lemmas, words) or near[t] & x.sentence.lemmas:
+                if _holds(t, x.sentence.lemmas, words) or near[t] & x.sentence.lemmas or (
+                        t == part.target and part.type == "place" and any(v.kind == "place" for v in x.sentence.values)):
+                    # (a sentence naming a place says what "which city" asks: "killed in Rotterdam")
                     held += idf.get(t, 1.0)
                 elif t in context[x.passage] or near[t] & context[x.passage]:
                     held += CONTEXT_WEIGHT * idf.get(t, 1.0)  # said elsewhere in the passage ("he struck him")
@@ -1085,10 +1089,13 @@ def _vote(cands: list[Candidate]) -> list[Group]:
 
 def _disagrees(win: Group, rival: Group, name_words: set[str]) -> bool:
     """A rival value disagrees when it is well supported, of a comparable
-    kind, stated by a source that does not state the winner, and not nearer
+    kind, stated by a source that does not state the winner, not nearer
     to someone else its sentence names ("the killing of Bandera in 1959 or
-    the poisoning of Markov in 1978": 1959 is Bandera's)."""
-    if rival.votes < DIFFER_RATIO * win.votes or not rival.best.named or not _of_asked(rival.best.root, name_words):
+    the poisoning of Markov in 1978": 1959 is Bandera's), and, when the
+    winner is said of the asked event, said of it too (not "poisoned on 20
+    August 2020" against "died on 16 February 2024")."""
+    if rival.votes < DIFFER_RATIO * win.votes or not rival.best.named or not _of_asked(rival.best.root, name_words) or (
+            win.best.on_event and not rival.best.on_event):
         return False  # (a value from a sentence about someone else, "80 years earlier", contradicts nothing)
     a, b = win.members[0].kind, rival.members[0].kind
     if a != b or a not in SINGLE_VALUED or not _same_grain(win.best, rival.best):
