@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 from . import bridges
 from .citations import CitationStream, cited_numbers, split_sentences, strip_marks
@@ -152,8 +153,8 @@ def ask_stream(
     # the killer): each is tried and the one the sources answer with the
     # stronger typed evidence is kept.
     options = [q]
-    is_person = lambda noun: names_a_person(noun, scoring_embedder(index))  # noqa: E731
     if rewrite and history:
+        is_person = partial(names_a_person, embedder=scoring_embedder(index))
         if engine.generative:
             try:
                 options = [engine.condense(q, history)]

@@ -103,7 +103,8 @@ def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
         said = said[:1] if m["role"] == "assistant" else said
         if m["role"] == "assistant" and said and _continues(said[0]):
             continue  # "She was Trotsky's second wife": its she is whom the question was about, not Trotsky
-        values = [v for s in said for v in _by_salience(s) if not (v.kind == "person" and _placed(s, v))]
+        docs = [s.doc() for s in said]
+        values = [v for s, d in zip(said, docs) for v in _by_salience(s, d) if not (v.kind == "person" and _placed(s.span(v, d)))]
         got = [v for v in values if v.kind in kinds]
         if not got and "name" in kinds and m["role"] == "assistant" and said and _bare(said[0]):
             got = _bare(said[0])  # "Radioactive thallium." answers what "it" was
@@ -113,7 +114,7 @@ def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
             # that starts with someone so tagged ("Vadim Krasikov, who shot him"),
             # though not a body named with "the" ("The Dawn Sturgess Inquiry")
             got = [v for v in values if v.kind in language.NAME_KINDS and v.kind != "group"] if m["role"] == "user" else [
-                v for s in said for v in s.values if v.kind == "org" and v.start == s.start and _named_alone(s, v)]
+                v for s, d in zip(said, docs) for v in s.values if v.kind == "org" and v.start == s.start and _named_alone(s.span(v, d))]
         per_message.append(got)
     ordered = [vs[0] for vs in per_message if vs] + [v for vs in per_message for v in vs[1:]]
     found: list[str] = []
@@ -127,16 +128,16 @@ def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
     return found
 
 
-def _placed(sentence, v) -> bool:
+def _placed(span) -> bool:
     """Is a name the object of a place preposition ("In Lyon, in 1902", which the tagger took for a person)?"""
-    span = sentence.doc().char_span(v.start - sentence.start, v.end - sentence.start, alignment_mode="expand")
-    return span is not None and span.root.dep_ == "pobj" and span.root.head.lower_ in ("in", "at", "near")
+    from .language import IN_PREPOSITIONS
+
+    return span is not None and span.root.dep_ == "pobj" and span.root.head.lower_ in IN_PREPOSITIONS
 
 
-def _named_alone(sentence, v) -> bool:
+def _named_alone(span) -> bool:
     """Is a name the head of its phrase, without "the" ("Vadim Krasikov, who
     shot him"; not "The Dawn Sturgess Inquiry" nor "NKVD officers")?"""
-    span = sentence.doc().char_span(v.start - sentence.start, v.end - sentence.start, alignment_mode="expand")
     return span is not None and span.root.dep_ not in ("compound", "amod", "poss") and span[0].lower_ != "the"
 
 
@@ -165,15 +166,14 @@ def _continues(sentence) -> bool:
 _SALIENT_DEPS = {"nsubj": 0, "nsubjpass": 0, "dobj": 0, "attr": 0, "ROOT": 0, "pobj": 1, "conj": 1}
 
 
-def _by_salience(sentence) -> list:
+def _by_salience(sentence, doc) -> list:
     """A sentence's values, the most salient first: a subject or object of a
     verb before a name inside a prepositional phrase, before a name that only
     modifies a noun ("who poisoned Alexander Litvinenko?" is about Litvinenko
     more than "according to the Owen inquiry")."""
-    doc = sentence.doc()
 
     def rank(v) -> int:
-        span = doc.char_span(v.start - sentence.start, v.end - sentence.start, alignment_mode="expand")
+        span = sentence.span(v, doc)
         return _SALIENT_DEPS.get(span.root.dep_, 2) if span is not None else 2
 
     return sorted(sentence.values, key=rank)  # stable: position breaks ties
@@ -198,21 +198,31 @@ def _wh_rest(doc) -> tuple[int, int] | None:
     return None
 
 
-def _pro_verb(doc, previous: str) -> str:
-    """ "do it/that/so" stands for the previous question's verb and object:
-    "Where did he do it?" after "Who killed Lev Rebet?" -> "Where did he kill Lev Rebet?"."""
+def _verb_object(previous: str):
+    """The previous question's verb and its object's words ("Who killed Lev
+    Rebet?" -> killed, "Lev Rebet"), or None."""
     from . import language
 
-    pro = next((t for t in doc if t.lower_ in ("it", "that", "so") and t.head.lemma_ == "do"
-                and t.dep_ in ("dobj", "advmod") and t.i > t.head.i), None)
-    if pro is None or not previous:
-        return doc.text
+    if not previous:
+        return None
     pdoc = language.parse(previous)
     verb = next((t for t in pdoc if t.pos_ == "VERB" and t.dep_ in ("ROOT", "relcl", "conj", "xcomp")), None)
     if verb is None:
-        return doc.text
+        return None
     obj = next((c for c in verb.children if c.dep_ == "dobj"), None)
-    phrase = verb.lemma_ + (" " + pdoc[obj.left_edge.i : obj.right_edge.i + 1].text if obj is not None else "")
+    return verb, pdoc[obj.left_edge.i : obj.right_edge.i + 1].text if obj is not None else ""
+
+
+def _pro_verb(doc, previous: str) -> str:
+    """ "do it/that/so" stands for the previous question's verb and object:
+    "Where did he do it?" after "Who killed Lev Rebet?" -> "Where did he kill Lev Rebet?"."""
+    pro = next((t for t in doc if t.lower_ in ("it", "that", "so") and t.head.lemma_ == "do"
+                and t.dep_ in ("dobj", "advmod") and t.i > t.head.i), None)
+    event = _verb_object(previous) if pro is not None else None
+    if event is None:
+        return doc.text
+    verb, obj = event
+    phrase = verb.lemma_ + (" " + obj if obj else "")
     do = pro.head
     return (doc[: do.i].text_with_ws + phrase + pro.whitespace_ + doc[pro.i + 1 :].text).strip()
 
@@ -246,44 +256,35 @@ def _bridged(doc, history: list[dict]) -> list[str]:
     return [before + chunk.text + " of " + name + after for name in names[:1]]
 
 
-_PERSONAL = frozenset({"he", "him", "his", "himself", "she", "her", "hers", "herself"})
-
-
-def _bound(doc, t, is_person) -> bool:
-    """Does a pronoun of a later part mean the X an earlier "which/what X"
-    part asks for? "Which coroner held the inquest, and what verdict did he
+def _binders(doc, is_person) -> list[tuple[int, set[bool]]]:
+    """Where each later part of the question starts, with what a pronoun
+    there may mean among the X of earlier "which/what X" parts (True: a
+    person). "Which coroner held the inquest, and what verdict did he
     record?": he is the coroner; "What weapon did he use, and where did he
-    throw it?": it is the weapon. Neither is someone of the last turns."""
-    from .question import analyse_question, _starts
+    throw it?": it is the weapon. Neither is someone of the last turns. A
+    "who" part binds nothing: in "Who rented the car, and near which city
+    was he killed?" he is the one asked about before."""
+    from .question import _starts, analyse_question
 
-    starts = [i for i in _starts(doc) if i <= t.i]
-    if len(starts) < 2:
-        return False
-    for part in analyse_question(doc[: starts[-1]].text).parts:
-        if part.type != "thing" or not part.target:
-            continue  # (not "Who rented the car, and near which city was he killed?": he is the one asked about before)
-        if is_person(part.target) == (t.lower_ in _PERSONAL):
-            return True
-    return False
+    out = []
+    for start in _starts(doc)[1:]:
+        asked = {is_person(p.target) for p in analyse_question(doc[:start].text).parts if p.type == "thing" and p.target}
+        out.append((start, asked))
+    return out
 
 
 def _event_of(doc, previous: str) -> str:
     """ "When did it happen?" after "Who killed Yevhen Konovalets?": the
     previous question's event, said in the passive ("When was Yevhen
     Konovalets killed?"); the question itself when it has no such "it"."""
-    from . import language
-
     it = next((t for t in doc if t.lower_ in ("it", "this", "that") and t.dep_ == "nsubj"
                and t.head.lemma_ in ("happen", "occur")), None)
-    if it is None or not previous:
+    aux = next((c for c in it.head.children if c.dep_ == "aux" and c.i < it.i), None) if it is not None else None
+    event = _verb_object(previous) if aux is not None else None
+    if event is None or not event[1] or event[0].tag_ not in ("VBD", "VBN"):
         return doc.text
-    pdoc = language.parse(previous)
-    verb = next((t for t in pdoc if t.pos_ == "VERB" and t.tag_ in ("VBD", "VBN")), None)
-    obj = next((c for c in verb.children if c.dep_ == "dobj"), None) if verb is not None else None
-    aux = next((c for c in it.head.children if c.dep_ == "aux" and c.i < it.i), None)
-    if obj is None or aux is None:
-        return doc.text
-    said = f"was {pdoc[obj.left_edge.i : obj.right_edge.i + 1].text} {verb.text}"
+    verb, obj = event
+    said = f"was {obj} {verb.text}"
     return (doc[: aux.i].text_with_ws + said + it.head.whitespace_ + doc[it.head.i + 1 :].text).strip()
 
 
@@ -296,19 +297,19 @@ def readings(question: str, history: list[dict], is_person=lambda noun: False) -
     if not history:
         return [question]
     doc = language.parse(question)
-    redone = _event_of(doc, _previous_question(history))
+    previous = _previous_question(history)
+    redone = _event_of(doc, previous)
     if redone != question:  # "Where did it happen?" -> "Where was Yevhen Konovalets killed?"
         question, doc = redone, language.parse(redone)
-    redone = _pro_verb(doc, _previous_question(history))
+    redone = _pro_verb(doc, previous)
     if redone != question:  # "Where did he do it?" -> "Where did he kill Lev Rebet?"
         question, doc = redone, language.parse(redone)
     has_verb = any(t.pos_ in ("VERB", "AUX") for t in doc)
     own_names = [e for e in doc.ents if e.label_ in ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP")]
     # Elliptical follow-ups: "In which town?", "And Markov?"
     if not has_verb:
-        prev = _previous_question(history)
-        if prev:
-            pdoc = language.parse(prev)
+        if previous:
+            pdoc = language.parse(previous)
             wh, pwh = _wh_rest(doc), _wh_rest(pdoc)
             if wh and pwh:
                 rest = pdoc[pwh[1]:].text
@@ -316,9 +317,10 @@ def readings(question: str, history: list[dict], is_person=lambda noun: False) -
             if own_names:
                 pnames = [e for e in pdoc.ents if e.label_ in ("PERSON", "ORG", "GPE", "LOC", "FAC")]
                 if pnames:
-                    return [prev.replace(pnames[0].text, own_names[0].text, 1)]
+                    return [previous.replace(pnames[0].text, own_names[0].text, 1)]
     # Pronouns and definite descriptions -> entities of the right kind.
     slots = []  # (token start, token end, kinds, possessive)
+    binders = _binders(doc, is_person) if any(t.lower_ in _PRONOUN_KINDS for t in doc) else []
     for t in doc:
         low = t.lower_
         if low in _PRONOUN_KINDS and (t.pos_ == "PRON" or low == "there" and t.dep_ == "advmod"):
@@ -327,8 +329,8 @@ def readings(question: str, history: list[dict], is_person=lambda noun: False) -
             poss = t.tag_ == "PRP$" or t.dep_ == "poss"
             if poss and any(e.end <= t.i and (e.label_ == "PERSON" or "person" not in _PRONOUN_KINDS[low]) for e in own_names):
                 continue  # "Trotsky's elder son and his secretary": "his" is Trotsky's, named in the question itself
-            if _bound(doc, t, is_person):
-                continue
+            if any(start <= t.i and (_PRONOUN_KINDS[low] == ("person",)) in asked for start, asked in binders):
+                continue  # the X an earlier part of the question asks for
             slots.append((t.i, t.i + 1, _PRONOUN_KINDS[low], poss))
     for chunk in doc.noun_chunks:  # "that service", "this inquiry": an entity named before
         first = chunk[0]

@@ -67,6 +67,8 @@ ENTITY_KINDS = {
     "ORDINAL": "ordinal", "CARDINAL": "number", "TIME": "time",
 }
 NAME_KINDS = frozenset({"person", "org", "place", "group", "name"})
+# Place prepositions whose object is no person, whatever its tag ("born in Kalmar", "In Lyon, in 1902").
+IN_PREPOSITIONS = frozenset({"in", "at", "near", "inside", "outside"})
 _QUOTES = frozenset({'"', "“", "”"})
 MAX_QUOTED_NAME = 4  # words: a quoted name is short ("Agent Piccadilly"); a longer quotation is a quotation
 MEASURE_KINDS = frozenset({"number", "duration", "quantity", "money", "percent", "ordinal"})
@@ -272,6 +274,11 @@ class Sentence:
                        heads=[t[5] for t in self.tokens], ents=[t[6] for t in self.tokens])
         except ValueError:  # a stored parse that does not fit the text: parse it again
             return parse(self.text)
+
+    def span(self, v: Value, doc=None):
+        """The tokens of one of its values, in `doc` (its `doc()` when not given); None if they do not align."""
+        doc = doc if doc is not None else self.doc()
+        return doc.char_span(v.start - self.start, v.end - self.start, alignment_mode="expand")
 
     def of_kind(self, *kinds: str) -> list[Value]:
         return [v for v in self.values if v.kind in kinds]

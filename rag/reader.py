@@ -98,7 +98,7 @@ SINGLE_VALUED = frozenset({"date", "number", "duration", "quantity", "money", "p
 # receive" is then the event asked about ("sentence" -> "sentenced him to").
 _LIGHT_VERBS = frozenset({"receive", "get", "give", "have", "take", "make", "suffer", "undergo"})
 _ACT_ENDINGS = ("ing", "ion", "ment")  # nouns of an act made from X's word ("poisoning" from "poison")
-_IN_PREPS = frozenset({"in", "at", "near", "inside", "outside"})  # place prepositions no person is the object of
+_IN_PREPS = language.IN_PREPOSITIONS
 _PLACE_PREPS = _IN_PREPS | {"into", "to", "on"}  # "treated in a hospital"
 _WHERE_PREPS = _IN_PREPS | {"into", "from", "on"}  # a body so placed is a place ("recovered from the Seine")
 _JOINT_KINDS = frozenset({"person", "org", "group"})  # kinds of which several may answer together ("X and Y")
@@ -396,7 +396,7 @@ class _Reader:
         exact: set[int] = set()  # roots of names that say they are the X asked
 
         def span_of(v: language.Value):
-            return doc.char_span(v.start - s.start, v.end - s.start, alignment_mode="expand")
+            return s.span(v, doc)
 
         asked_words = {part.target} | set(self.q.lemmas) | {w + "s" for w in self.q.lemmas | {part.target}}
 
@@ -654,7 +654,7 @@ class _Reader:
         def subjects(s: language.Sentence, d) -> list[language.Value]:
             out = []
             for v in s.values:
-                sp = d.char_span(v.start - s.start, v.end - s.start, alignment_mode="expand")
+                sp = s.span(v, d)
                 if v.kind in ("person", "org") and sp is not None and sp.root.dep_ in ("nsubj", "nsubjpass") and (
                         v.kind == "person" or not s.text[: v.start - s.start].lower().endswith("the ")):
                     out.append(v)
@@ -1058,7 +1058,7 @@ def _partners(top: Candidate, q: Question) -> list[str]:
         if v.kind not in _JOINT_KINDS or _named(q, v) or language.same_value(v.norm, top.norm, v.kind) \
                 or top.norm in v.norm or v.norm in top.norm:
             continue
-        sp = doc.char_span(v.start - s.start, v.end - s.start, alignment_mode="expand")
+        sp = s.span(v, doc)
         if sp is not None and sp.root.i != top.root.i and _slot(sp.root) == slot \
                 and not any(v.text in o for o in out):
             out.append(v.text)
