@@ -929,12 +929,14 @@ def _wrong_role(root, role: str, verbs: list) -> bool:
     while root.dep_ in ("conj", "compound", "appos"):  # "Reiss, Sedov and Klement", "the OUN writer Lev Rebet",
         root = root.head  # "the same agent, Bohdan Stashynsky": the role of what it belongs to
     head = root.head
+    if root.dep_ == "pobj" and head.lower_ == "to" and head.head.lower_ == "according":
+        return True  # "According to El País, it was the first killing": who reports it, in no role of the act
     if head not in verbs:
-        if root.dep_ == "pobj" and head.head in verbs:
-            if head.lower_ == "of" and head.head.pos_ == "NOUN":  # "the killing of X"
-                return role == "agent"
-            if head.lower_ == "by" and head.dep_ == "agent":
-                return role == "patient"
+        if root.dep_ == "pobj" and head.lower_ == "of" and head.head.pos_ == "NOUN" and (
+                head.head in verbs or head.head.lower_.endswith("ing")):
+            return role == "agent"  # "the killing of X", and of any act: "the poisoning of Georgi Markov"
+        if root.dep_ == "pobj" and head.head in verbs and head.lower_ == "by" and head.dep_ == "agent":
+            return role == "patient"
         return False
     if root.dep_ in ("dobj", "nsubjpass"):
         return role == "agent"

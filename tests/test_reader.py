@@ -140,6 +140,12 @@ Rosa Almeida, who was injured in a fire at her studio on 2 February 1980, died i
 
 In letters written after she was burned on 2 February 1980, Rosa Almeida said she would die painting.
 """,
+    "vidal.md": """# The Vidal shooting
+
+The clerk Marc Vidal was shot dead in Porto in 1990.
+According to the Porto Herald, it was the first killing of its kind in the city.
+Like the poisoning of Louise Perrin in 1902, the killing of Marc Vidal shocked the city.
+""",
     "holt.md": """# The agronomist Ivar Holt
 
 Ivar Holt, a friend of Greta Lind, died in Lund in 1970.
@@ -669,3 +675,9 @@ def test_a_date_of_another_event_does_not_disagree_with_the_asked_one(other_fiel
     # "who was injured in a fire on 2 February 1980, died ..." dates the fire, not the death
     a = _ask(other_field, "When did Rosa Almeida die?")
     assert a.short_answer.startswith("8 June 1987") and not a.disagreement, a.answer
+
+
+def test_whom_an_act_was_done_to_and_who_reports_it_are_not_who_did_it(other_field):
+    # "the poisoning of Louise Perrin": she suffered it; "According to the Porto Herald": it reports
+    a = _ask(other_field, "Who killed Marc Vidal?")
+    assert "Perrin" not in a.short_answer and "Herald" not in a.short_answer, a.answer
