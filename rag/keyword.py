@@ -254,7 +254,9 @@ class KeywordIndex:
         with self._lock:
             searcher = self._searcher()
             hits = searcher.search(q, k, count=False).hits
-            return [KeywordHit(searcher.doc(addr)["id"][0], score) for score, addr in hits]
+            found = [KeywordHit(searcher.doc(addr)["id"][0], score) for score, addr in hits]
+        # equal scores in id order, not in the segment order of the moment (merges change it)
+        return sorted(found, key=lambda h: (-h.score, h.id))
 
     def chunks_per_source(self) -> dict[str, int]:
         with self._lock:

@@ -108,7 +108,7 @@ def search(
             p.score += 1.0 / (RRF_K + rank + 1)
         p.similarity = lists.get("dense", (0, None))[1]
 
-    ranked = sorted(found.values(), key=lambda p: p.score, reverse=True)
+    ranked = sorted(found.values(), key=lambda p: (-p.score, p.chunk_id))  # ties in id order: the same question, the same passages
     return diversify(ranked, k, max_per_source)
 
 
