@@ -61,6 +61,7 @@ class Part:
     inverted: str = ""  # the part as an indirect question ("when he was attacked"), for refusals
     naming: bool = False  # a name is asked ("What was the name of the operation?"), whatever the X
     coordinate: bool = False  # its X is coordinated with the previous part's ("which service and unit"): another thing
+    owner: str = ""  # the named one whose X is asked ("markov" for "Markov's profession"): what describes them may answer
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -265,6 +266,18 @@ def _asks_name(tokens, target: str) -> bool:
         _lemma(t) in _NAME_NOUNS and t.dep_ in ("attr", "nsubj") and t.head.lemma_ == "be" for t in tokens)
 
 
+def _owner(tokens, target: str) -> str:
+    """The named one whose X is asked, folded: "markov" for "Markov's
+    profession" or "the rank of Markov"; "" for "the cause of Glushkov's death",
+    whose X is the death's."""
+    for t in tokens:
+        if t.pos_ == "NOUN" and _lemma(t) == target:
+            owners = [c for c in t.children if c.dep_ == "poss"]
+            owners += [g for c in t.children if c.dep_ == "prep" and c.lower_ == "of" for g in c.children if g.dep_ == "pobj"]
+            return next((language.fold(o.text) for o in owners if o.pos_ == "PROPN"), "")
+    return ""
+
+
 def _inverted(tokens) -> str:
     """The part as an indirect question: "when was he attacked" -> "when he was attacked"."""
     words = [t for t in tokens if not t.is_punct or t.text in ("'", "’")]
@@ -392,7 +405,7 @@ def analyse_question(text: str) -> Question:
         parts.append(Part(asked=asked, type=typ, target=target, prep=prep,
                           verb=_lemma(verb) if verb is not None and verb.lemma_ != "be" else "",
                           role=role, lemmas=_content(clause) - {target}, inverted=_inverted(clause),
-                          coordinate=coordinate, naming=_asks_name(clause, target)))
+                          coordinate=coordinate, naming=_asks_name(clause, target), owner=_owner(clause, target)))
     if not parts:
         parts = [Part(asked=text, type="any", lemmas=_content(doc))]
     names = [v for s in language.analyse(text).sentences for v in s.values if v.kind in language.NAME_KINDS]

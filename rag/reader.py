@@ -105,6 +105,9 @@ _JOINT_KINDS = frozenset({"person", "org", "group"})  # kinds of which several m
 _UNITED = frozenset({"money", "percent", "quantity"})  # value kinds that say what they measure ("$500,000", "8 km")
 _PERSONAL = frozenset({"he", "she", "him", "her", "his", "they", "them", "their", "it", "its"})
 _INSTRUMENT_PREPS = frozenset({"with", "by", "using", "through", "via", "from"})
+# English verbs of saying: who says, reports or is told of an act is not in a role of it
+_SAYING = frozenset({"say", "tell", "report", "speak", "write", "state", "claim", "announce", "describe", "call",
+                     "quote", "confirm", "reveal", "testify", "allege", "publish", "cite", "add", "note", "explain"})
 
 
 @dataclass
@@ -393,6 +396,7 @@ class _Reader:
             return []
         source = self.passages[x.passage].source
         raw: list[tuple[str, str, str, object, float]] = []  # value, norm, kind, span root, fit
+        describing = part.type == "thing" and part.owner and not part.naming and not verb and not self.says_target(part, s)
         exact: set[int] = set()  # roots of names that say they are the X asked
 
         def span_of(v: language.Value):
@@ -429,6 +433,18 @@ class _Reader:
                         raw.append((text, language.fold(doc[obj.left_edge.i : obj.i + 1].text), "thing", obj, fit))
         elif part.type == "any":
             return []
+        elif describing:
+            # "What was Markov's profession?" asks nothing a sentence does; one that
+            # does not say X answers only by how it describes the one asked
+            # ("the Bulgarian dissident writer Georgi Markov": writer);
+            # "What was the name of Skripal's cat?" is not answered by "officer"
+            owner = [t for t in name_anchors if _spelled(language.fold(t.text), {part.owner})]
+            words = [t for t in _descriptors(owner) if t.lemma_.lower() not in self.q.lemmas | {part.target}
+                     and not (t.dep_ == "compound" and t.head.pos_ == "NOUN")]  # "deputy" is said with "director"
+            said = [doc[min([t.i, *(w.i for c in t.children if c.dep_ == "compound" for w in c.subtree)]) : t.i + 1].text
+                    for t in words]  # with its compounds: "state-security captain"
+            sims = np.maximum(self._sims(part.target, [t.text for t in words]), self._sims(part.target, said))
+            raw = [(text, language.fold(text), "thing", t, float(sim)) for t, text, sim in zip(words, said, sims)]
         else:
             kinds = part.kinds if part.target or part.type != "thing" else ("thing",)
             if part.measured and language.duration_norm(f"2 {part.target}"):
@@ -449,7 +465,7 @@ class _Reader:
                 raw = [r for r in raw if self.counts(part, r[1], r[3])
                        or r[2] in _UNITED and (part.type == "quantity" or not self.says_target(part, s))]
             if "person" in kinds:
-                raw += self._pronoun_people(x, doc)
+                raw += self._pronoun_people(x, doc, verbs)
                 raw += _untagged_agents(doc, verbs)
             if part.type == "place":
                 raw += _locatives(doc, verbs)
@@ -547,12 +563,20 @@ class _Reader:
         for value, norm, kind, root, fit in raw:
             if fit < MIN_FIT:
                 continue
-            if root.dep_ == "appos" and root.head in name_anchors or any(c.dep_ == "appos" and c in name_anchors for c in root.children):
+            if not describing and (root.dep_ == "appos" and root.head in name_anchors
+                                   or any(c.dep_ == "appos" and c in name_anchors for c in root.children)):
                 continue  # "Litvinenko, a KGB officer", "the chemist Louise Perrin": the named one, not what was asked
-            if any(c.dep_ == "prep" and c.lower_ == "of" and any(g in name_anchors for g in c.children) for c in root.children):
+            if not describing and any(c.dep_ == "prep" and c.lower_ == "of" and any(g in name_anchors for g in c.children)
+                                      for c in root.children):
                 continue  # "the poisoning of Georgi Markov": the asked event restated, not a value of it
             if part.type in ("person", "place") and _describes(root, name_anchors):
                 continue  # "the OUN writer Lev Rebet", "Litvinenko, a former KGB officer": who the named one is, not who acted or where
+            if part.type == "person" and kind == "person" and root.dep_ == "compound" and root.head.pos_ == "NOUN":
+                continue  # "the Khangoshvili murder", "the Skripal case": a person's name naming a case, not one who acted
+            if part.role and verb not in ("", "be") and root.i not in exact and _reports(root, verbs):
+                continue  # "as reported by The New York Times", "sources spoke to El País": who tells of the act
+            if part.role == "agent" and verb not in ("", "be") and not verbs and _other_act(root) is not None:
+                continue  # "Pieter Smit, the guard who found the horse" did not steal it: the doer of another act
             if part.role and _wrong_role(root, part.role, verbs):
                 continue  # "the killings of Reiss" names a victim, not the killer asked for
             held = root
@@ -621,13 +645,13 @@ class _Reader:
 
     def kind_fit(self, part: Part) -> dict[str, float]:
         """{kind: 1.0} for the named kinds the noun X of "which X" denotes
-        ("officer" -> person); every named kind when a name is asked ("What was
-        the name of the operation?")."""
-        if part.naming:
-            return {k: 1.0 for k in language.NAME_KINDS}
+        ("officer" -> person); every named kind when a name of a thing no
+        named kind is asked ("What was the name of the operation?")."""
         if part.type == "person":  # "Who was Trotsky's son?": "who" says the kind, whatever X's word is near
             return {"person": 1.0, "org": 1.0}
         kind = noun_kind(part.target, self.embedder)
+        if part.naming and not kind:  # "the name of the operation": any name; "of the clinic": a place's
+            return {k: 1.0 for k in language.NAME_KINDS}
         fits = {kind: 1.0} if kind else {}
         if kind in ("person", "org"):  # officers, chairmen and services: people or bodies
             fits.update(person=1.0, org=1.0)
@@ -676,10 +700,14 @@ class _Reader:
                 return people[-1], subj[0]
         return None
 
-    def _pronoun_people(self, x: Scored, doc) -> list[tuple]:
-        """The person "he"/"she" means, at a discount, unless the question names them."""
+    def _pronoun_people(self, x: Scored, doc, verbs: list) -> list[tuple]:
+        """The person "he"/"she" means, at a discount, unless the question names
+        them; one named earlier in the same sentence only when "he" is a subject
+        of the asked verb (in "X was killed where he had settled", X's own role speaks)."""
         a = self.antecedent(x, doc)
         if a is None or _named(self.q, a[0]):
+            return []
+        if a[0].start >= x.sentence.start and a[1].head not in verbs:
             return []
         return [(a[0].text, a[0].norm, "person", a[1], PRONOUN_FIT)]
 
@@ -820,12 +848,25 @@ def _under(root, verbs: list) -> bool:
     """Does the candidate belong to the clause of one of the asked verbs: is
     one of them its nearest verb (the candidate itself left out)?"""
     own = _own(root)
+    if _relative_verb(root) in verbs:
+        return True  # "Zborowski, the man who took Lev Sedov to the clinic"
     for t in root.ancestors:
         if t in verbs or any(t in v.conjuncts for v in verbs):
             return True  # "the investigation, Operation Bulblet" for "investigating"
         if t.pos_ in ("VERB", "AUX") and t.i not in own and t.dep_ != "xcomp":
             return False  # (an open complement is the verb's own: "was found shot on 13 February")
     return True
+
+
+def _relative_verb(root):
+    """The verb of a "who" clause whose subject is the candidate: "Mark
+    Zborowski, the NKVD agent who had taken Lev Sedov": "taken" (not "a
+    cyanide spray that left no trace", whose role is in the main clause)."""
+    for t in [root, *(c for c in root.children if c.dep_ == "appos")]:
+        for c in t.children:
+            if c.dep_ == "relcl" and any(g.dep_ in ("nsubj", "nsubjpass") and g.lower_ == "who" for g in c.children):
+                return c
+    return None
 
 
 def _frame_fit(root, name_words: set[str], verb_forms: set[str], named_nearby: bool) -> float:
@@ -838,7 +879,7 @@ def _frame_fit(root, name_words: set[str], verb_forms: set[str], named_nearby: b
     did something to someone else (FRAME_OTHER). "He flew an Mi-8" in a
     passage that names the one asked counts as about him."""
     own = _own(root)
-    verb = next((t for t in [root, *root.ancestors] if t.pos_ in ("VERB", "AUX") and t.i not in own), None)
+    verb = _relative_verb(root) or next((t for t in [root, *root.ancestors] if t.pos_ in ("VERB", "AUX") and t.i not in own), None)
     if verb is None:
         return 1.0
     args = []
@@ -926,8 +967,8 @@ def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
 def _wrong_role(root, role: str, verbs: list) -> bool:
     """Does the candidate stand in the other role of the asked verb than the
     one asked (a patient when the agent is asked, or the reverse)?"""
-    while root.dep_ in ("conj", "compound", "appos"):  # "Reiss, Sedov and Klement", "the OUN writer Lev Rebet",
-        root = root.head  # "the same agent, Bohdan Stashynsky": the role of what it belongs to
+    while root.dep_ in ("conj", "compound", "appos", "poss"):  # "Reiss, Sedov and Klement", "the OUN writer Lev Rebet",
+        root = root.head  # "the same agent, Bohdan Stashynsky", "Trotsky's son": the role of what it belongs to
     head = root.head
     if root.dep_ == "pobj" and head.lower_ == "to" and head.head.lower_ == "according":
         return True  # "According to El País, it was the first killing": who reports it, in no role of the act
@@ -937,12 +978,77 @@ def _wrong_role(root, role: str, verbs: list) -> bool:
             return role == "agent"  # "the killing of X", and of any act: "the poisoning of Georgi Markov"
         if root.dep_ == "pobj" and head.head in verbs and head.lower_ == "by" and head.dep_ == "agent":
             return role == "patient"
+        if root.dep_ == "pobj" and head.head in verbs:
+            return role == "agent"  # "brought to Coyoacán", "drove her to Antwerp": where or to whom, not who
         return False
     if root.dep_ in ("dobj", "nsubjpass"):
         return role == "agent"
     if root.dep_ == "nsubj":
         return role == "patient"
     return False
+
+
+def _other_act(root):
+    """Is the candidate (or the one it belongs to) an argument of a verb of
+    its own, in a sentence without the asked one: "Pieter Smit, the guard who
+    found the horse", "Karel Mol took her niece", "her husband drove"? Then it
+    may be in a role of another act: that verb, else None."""
+    while root.dep_ in ("conj", "compound", "appos", "poss") and root.head is not root:
+        if _relative_verb(root) is not None:
+            break
+        root = root.head
+    verb = _relative_verb(root) or (root.head if root.dep_ in ("nsubj", "nsubjpass", "dobj") else
+                                    root.head.head if root.dep_ == "pobj" else None)  # "struck by Mercader", "used against Konovalets"
+    return verb if verb is not None and verb.pos_ == "VERB" and verb.lemma_.lower() != "be" else None
+
+
+def _reports(root, verbs: list) -> bool:
+    """Is the candidate the one who tells of the act, or the one told: an
+    argument of a verb of saying that is not the asked verb ("as reported by
+    The New York Times", "sources spoke to El País", "Safak Costu's news
+    article calls it ...")?"""
+    while root.dep_ in ("poss", "appos") and root.head is not root:
+        if any(c in verbs for c in root.head.children):
+            return False  # "The presiding judge, Olaf Arnoldi, stated": the one who presided
+        root = root.head  # "Safak Costu's news article", "the judge, Olaf Arnoldi": the article's, the judge's role
+    head = root.head
+    if root.dep_ == "pobj" and head.dep_ in ("agent", "prep") and head.lower_ in ("by", "to"):
+        head = head.head
+    elif root.dep_ not in ("nsubj", "dobj", "dative"):
+        return False
+    return head.pos_ == "VERB" and head.lemma_.lower() in _SAYING and head not in verbs
+
+
+def _descriptors(anchors: list) -> list:
+    """The words that describe one named: the modifiers of the name ("the
+    Bulgarian dissident writer Georgi Markov"), an apposition to it or the
+    noun it is in apposition to ("Litvinenko, a former officer", "the
+    gunman, Vadim Krasikov"), and what it is said to be ("Khokhlov was a
+    captain")."""
+    out: dict[int, object] = {}
+
+    def add(t):
+        for w in t.subtree if t.dep_ != "attr" else [t, *(c for c in t.children if c.dep_ in ("amod", "compound"))]:
+            if w.pos_ in ("NOUN", "ADJ") or w.pos_ == "PROPN" and w.ent_type_ == "NORP":
+                out[w.i] = w
+
+    for a in anchors:
+        h = a
+        while h.dep_ in ("compound", "flat") and h.head is not h:
+            h = h.head
+        for c in h.children:
+            if c.dep_ in ("amod", "compound", "nmod") and c not in anchors or c.dep_ == "appos":
+                add(c)
+        if h.dep_ == "appos" and h.head.pos_ == "NOUN":
+            out.setdefault(h.head.i, h.head)
+            for c in h.head.children:
+                if c.dep_ in ("amod", "compound"):
+                    add(c)
+        if h.dep_ == "nsubj" and h.head.lemma_ == "be":
+            for c in h.head.children:
+                if c.dep_ == "attr":
+                    add(c)
+    return [out[i] for i in sorted(out)]
 
 
 def _describes(root, anchors: list) -> bool:

@@ -150,6 +150,13 @@ Like the poisoning of Louise Perrin in 1902, the killing of Marc Vidal shocked t
 
 Ivar Holt, a friend of Greta Lind, died in Lund in 1970.
 """,
+    "roos.md": """# The sculptor Anna Roos
+
+The Dutch sculptor Anna Roos was born in Delft in 1901.
+Her bronze horse was stolen from the Delft museum in 1977, as reported by the Delft Courier.
+Pieter Smit, the guard who found the bronze horse in a canal in 1980, was given a reward.
+In 1986 the smuggler Karel Mol drove Anna Roos's niece, Eva Roos, to Antwerp.
+""",
     "berg.md": """# Tomas Berg
 
 Tomas Berg was born in Kalmar in 1938.
@@ -681,3 +688,27 @@ def test_whom_an_act_was_done_to_and_who_reports_it_are_not_who_did_it(other_fie
     # "the poisoning of Louise Perrin": she suffered it; "According to the Porto Herald": it reports
     a = _ask(other_field, "Who killed Marc Vidal?")
     assert "Perrin" not in a.short_answer and "Herald" not in a.short_answer, a.answer
+
+
+def test_what_describes_the_one_asked_answers_their_attribute(other_field):
+    # no sentence says "profession": "the Dutch sculptor Anna Roos" does
+    a = _ask(other_field, "What was Anna Roos's profession?")
+    assert a.short_answer.lower().startswith("sculptor"), a.answer
+
+
+def test_who_reports_an_act_or_did_another_did_not_do_it(other_field):
+    # "as reported by the Delft Courier" tells of the theft; "the guard who found
+    # the bronze horse" and "Karel Mol drove ..." did other acts: no one is said to have stolen it
+    a = _ask(other_field, "Who stole the bronze horse of Anna Roos?")
+    assert a.refused, a.answer
+
+
+def test_the_subject_of_a_who_clause_did_its_act(other_field):
+    a = _ask(other_field, "Who found the bronze horse?")
+    assert a.short_answer.startswith("Pieter Smit"), a.answer
+
+
+def test_the_owner_of_the_one_acted_on_is_not_the_agent(other_field):
+    # "drove Anna Roos's niece": Anna Roos is the niece's, not the one who drove her
+    a = _ask(other_field, "Who drove Eva Roos to Antwerp?")
+    assert a.short_answer.startswith("Karel Mol"), a.answer
