@@ -194,7 +194,8 @@ def _type_of(tokens) -> tuple[str, str, str]:
         return "any", "", ""
     w = wh.lower_
     after = [t for t in tokens if t.i > wh.i]
-    role = "agent" if wh.dep_ in ("nsubj", "csubj") else "patient" if wh.dep_ in ("dobj", "nsubjpass", "pobj") else ""
+    role = "agent" if wh.dep_ in ("nsubj", "csubj") or wh.dep_ == "pobj" and wh.head.lower_ == "by" \
+        else "patient" if wh.dep_ in ("dobj", "nsubjpass", "pobj") else ""  # "by whom" asks a passive's agent
     clause = wh.head.head if wh.head.dep_ == "aux" else wh.head  # "Whom was(aux) Klement investigating"
     if role == "agent" and any(c.dep_ == "nsubj" and c.i != wh.i for c in clause.children):
         role = "patient"  # "Whom was Klement investigating?": the verb has its own subject, so the wh-word is its object

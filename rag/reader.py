@@ -467,6 +467,7 @@ class _Reader:
             if "person" in kinds:
                 raw += self._pronoun_people(x, doc, verbs)
                 raw += _untagged_agents(doc, verbs)
+                raw += self._named_later(x, doc, verbs)
             if part.type == "place":
                 raw += _locatives(doc, verbs)
             # the asked verb as any word of the sentence ("the NTS leader" says "lead")
@@ -699,6 +700,24 @@ class _Reader:
             if people:
                 return people[-1], subj[0]
         return None
+
+    def _named_later(self, x: Scored, doc, verbs: list) -> list[tuple]:
+        """A doer described, not named ("shot by a local farmer"), under the
+        name the next sentences give the same description ("The same farmer,
+        Nils Berg, was arrested")."""
+        out = []
+        for t in doc:
+            agent = t.dep_ == "pobj" and t.head.dep_ == "agent" and t.head.head in verbs or t.dep_ == "nsubj" and t.head in verbs
+            if not agent or t.pos_ != "NOUN" or not any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in t.children):
+                continue
+            after = [s for s in self.passages[x.passage].analysis.sentences if s.start >= x.sentence.end][:PRONOUN_REACH]
+            for u in (u for s in after for u in s.doc()):
+                name = next((c for c in u.children if c.dep_ == "appos" and c.ent_type_ == "PERSON"), None)
+                if u.lemma_ == t.lemma_ and name is not None and any(c.dep_ == "det" and c.lower_ == "the" for c in u.children):
+                    sp = _phrase(name.doc, name)
+                    out.append((sp.text, language.fold(sp.text), "person", t, 1.0))
+                    break
+        return out
 
     def _pronoun_people(self, x: Scored, doc, verbs: list) -> list[tuple]:
         """The person "he"/"she" means, at a discount, unless the question names

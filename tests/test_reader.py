@@ -157,6 +157,11 @@ Her bronze horse was stolen from the Delft museum in 1977, as reported by the De
 Pieter Smit, the guard who found the bronze horse in a canal in 1980, was given a reward.
 In 1986 the smuggler Karel Mol drove Anna Roos's niece, Eva Roos, to Antwerp.
 """,
+    "brand.md": """# The Ribe shooting
+
+In 1911 the miller Otto Brand was shot in Ribe by a local farmer.
+A week later the constable Jens Lund arrested the same farmer, Nils Dahl, at a fair.
+""",
     "berg.md": """# Tomas Berg
 
 Tomas Berg was born in Kalmar in 1938.
@@ -469,6 +474,8 @@ def test_a_wh_word_beside_the_verbs_own_subject_is_its_object():
     # spaCy makes "Whom" a subject here, but "Arne Holm" is the subject of "investigating"
     assert analyse_question("Whom was Arne Holm investigating when he disappeared?").parts[0].role == "patient"
     assert analyse_question("Who robbed Pieter Claes?").parts[0].role == "agent"
+    # "by whom" asks the passive's agent: "How was Bandera killed and by whom?" had answered a victim
+    assert analyse_question("Where was Otto Brand shot and by whom?").parts[1].role == "agent"
 
 
 def test_a_name_spelled_otherwise_still_anchors_the_answer(other_field):
@@ -712,3 +719,10 @@ def test_the_owner_of_the_one_acted_on_is_not_the_agent(other_field):
     # "drove Anna Roos's niece": Anna Roos is the niece's, not the one who drove her
     a = _ask(other_field, "Who drove Eva Roos to Antwerp?")
     assert a.short_answer.startswith("Karel Mol"), a.answer
+
+
+def test_a_doer_described_is_answered_by_the_name_given_next(other_field):
+    # "shot ... by a local farmer. ... arrested the same farmer, Nils Dahl": the
+    # farmer's name, not the constable's, who did another act
+    a = _ask(other_field, "Who shot Otto Brand?")
+    assert a.short_answer.startswith("Nils Dahl"), a.answer
