@@ -514,10 +514,13 @@ class _Reader:
                             fit = ROLE_FIT if sp.root.head.head.lemma_.lower() in verb_forms else INSTRUMENT_FIT
                     det = doc[sp.start - 1] if sp.start > 0 and doc[sp.start - 1].pos_ == "DET" and part.prep else None
                     raw.append((f"{det.text} {v.text}" if det is not None else v.text, v.norm, "thing", sp.root, fit))
-                    if part.target and v.head == part.target:
-                        other = _equated(sp.root)  # "his Order of the Red Banner, a Soviet decoration"
-                        if other is not None:
-                            raw.append((other.text, language.fold(other.text), "thing", other.root, 1.0))
+                # what X is set equal to, X being said in the question's own words or not: "The poison
+                # was a Novichok nerve agent", "his Order of the Red Banner, a Soviet decoration"
+                for v in s.phrases if part.target else []:
+                    sp = span_of(v) if v.head == part.target else None
+                    other = _equated(sp.root) if sp is not None else None
+                    if other is not None:
+                        raw.append((other.text, language.fold(other.text), "thing", other.root, 1.0))
                 # the object of the asked preposition, whatever its tag ("with arsenic", tagged an adjective)
                 if part.prep:
                     covered = {i for v in phrases for sp in [span_of(v)] if sp is not None for i in range(sp.start, sp.end)}
@@ -554,6 +557,8 @@ class _Reader:
                         beside = _beside(r[3], part.target, r[1])
                         if kinds_fit.get("place") == 1.0 and r[3].ent_type_ == "GPE" and not beside:
                             continue  # a site ("which hospital") is not a country or city: territory nouns make a "place" part
+                        if not kinds_fit and r[2] == "person" and not beside:
+                            continue  # a person is no substance, object, event or idea (MiniLM puts "Skripal" near "poison")
                         if beside or r[3].lemma_.lower() == part.target:
                             exact.add(r[3].i)  # "the NKVD officer Pavel Sudoplatov", "St James' Hospital": an X by name
                         fit = 1.0 if beside else max(float(sim) ** FIT_SHARPNESS, kind_only * kinds_fit.get(r[2], 0.0))
@@ -932,7 +937,7 @@ def _beside(root, target: str, norm: str) -> bool:
     if root.dep_ in ("attr", "nsubj") and root.head.lemma_ == "be" and any(
             c.dep_ in ("attr", "nsubj") and c.i != root.i and c.lemma_.lower() == target for c in root.head.children):
         return True  # "The prime suspect ... is Francesco Gullino": set equal to X
-    near = [root.head, *root.children]
+    near = [t for t in (root.head, *root.children) if t.pos_ != "VERB"]  # the noun X, not "were poisoned" for "what poison"
     return any(t.lemma_.lower() == target and t.dep_ in ("compound", "appos", "nsubj", "ROOT", "dobj", "pobj", "attr")
                for t in near) or root.dep_ in ("compound", "appos") and root.head.lemma_.lower() == target
 

@@ -162,6 +162,12 @@ In 1986 the smuggler Karel Mol drove Anna Roos's niece, Eva Roos, to Antwerp.
 In 1911 the miller Otto Brand was shot in Ribe by a local farmer.
 A week later the constable Jens Lund arrested the same farmer, Nils Dahl, at a fair.
 """,
+    "falk.md": """# The Bergen poisoning
+
+In 1931 the chemist Hugo Falk and his wife Lena Falk were poisoned at a dinner in Bergen.
+Both recovered after a month in hospital.
+The poison was a thallium salt.
+""",
     "berg.md": """# Tomas Berg
 
 Tomas Berg was born in Kalmar in 1938.
@@ -726,3 +732,10 @@ def test_a_doer_described_is_answered_by_the_name_given_next(other_field):
     # farmer's name, not the constable's, who did another act
     a = _ask(other_field, "Who shot Otto Brand?")
     assert a.short_answer.startswith("Nils Dahl"), a.answer
+
+
+def test_what_x_is_said_to_be_answers_and_those_it_was_used_on_do_not(other_field):
+    # "were poisoned" is no noun "poison" beside the Falks, and a person is no substance;
+    # "The poison was a thallium salt" says what the poison was
+    a = _ask(other_field, "What poison was used against the Falks?")
+    assert a.short_answer.lower().startswith("thallium salt"), a.answer
