@@ -591,6 +591,8 @@ class _Reader:
             if part.type == "person" and held.dep_ == "pobj" and (
                     held.head.lower_ in _IN_PREPS or kind != "person" and held.head.lower_ in _WHERE_PREPS):
                 continue  # "recovered from the Seine", "lived in Frida Kahlo's Blue House", "born in Kalmar": a place, whatever its tag
+            if part.type == "place" and kind == "org" and root.i not in exact and held.dep_ in ("nsubj", "nsubjpass", "dobj", "poss"):
+                continue  # "The same NKVD killed Ignace Reiss near Lausanne": a body that acts or is acted on, not where
             if part.prep and root.dep_ == "pobj" and root.head.lower_ == part.prep:
                 fit = max(fit, PREP_FIT)  # "with what weapon" -> "... with a mountaineer's ice axe"
             if part.target and kind == "thing":

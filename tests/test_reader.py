@@ -168,6 +168,10 @@ In 1931 the chemist Hugo Falk and his wife Lena Falk were poisoned at a dinner i
 Both recovered after a month in hospital.
 The poison was a thallium salt.
 """,
+    "maria.md": """# The loss of the Maria
+
+The Hanseatic League sank the merchant ship Maria near Visby in 1402.
+""",
     "berg.md": """# Tomas Berg
 
 Tomas Berg was born in Kalmar in 1938.
@@ -739,3 +743,8 @@ def test_what_x_is_said_to_be_answers_and_those_it_was_used_on_do_not(other_fiel
     # "The poison was a thallium salt" says what the poison was
     a = _ask(other_field, "What poison was used against the Falks?")
     assert a.short_answer.lower().startswith("thallium salt"), a.answer
+
+
+def test_a_body_that_acts_is_not_where_it_acted(other_field):
+    a = _ask(other_field, "Where was the Maria sunk?")
+    assert a.short_answer.startswith("Visby"), a.answer
