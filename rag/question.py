@@ -61,6 +61,7 @@ class Part:
     inverted: str = ""  # the part as an indirect question ("when he was attacked"), for refusals
     naming: bool = False  # a name is asked ("What was the name of the operation?"), whatever the X
     coordinate: bool = False  # its X is coordinated with the previous part's ("which service and unit"): another thing
+    arguments: frozenset[str] = frozenset()  # common nouns the asked verb takes as subject or object ("body" in "Where was Klement's body found?")
     owner: str = ""  # the named one whose X is asked ("markov" for "Markov's profession"): what describes them may answer
 
     @property
@@ -279,6 +280,15 @@ def _owner(tokens, target: str) -> str:
     return ""
 
 
+def _arguments(verb, target: str) -> frozenset[str]:
+    """The common nouns the asked verb takes as subject or object, other than
+    the asked X: "body" for "Where was Klement's body found?"."""
+    if verb is None:
+        return frozenset()
+    return frozenset(_lemma(c) for c in verb.children if c.dep_ in ("nsubj", "nsubjpass", "dobj")
+                     and c.pos_ == "NOUN" and _lemma(c) != target)
+
+
 def _inverted(tokens) -> str:
     """The part as an indirect question: "when was he attacked" -> "when he was attacked"."""
     words = [t for t in tokens if not t.is_punct or t.text in ("'", "’")]
@@ -406,7 +416,8 @@ def analyse_question(text: str) -> Question:
         parts.append(Part(asked=asked, type=typ, target=target, prep=prep,
                           verb=_lemma(verb) if verb is not None and verb.lemma_ != "be" else "",
                           role=role, lemmas=_content(clause) - {target}, inverted=_inverted(clause),
-                          coordinate=coordinate, naming=_asks_name(clause, target), owner=_owner(clause, target)))
+                          coordinate=coordinate, naming=_asks_name(clause, target), owner=_owner(clause, target),
+                          arguments=_arguments(verb, target)))
     if not parts:
         parts = [Part(asked=text, type="any", lemmas=_content(doc))]
     names = [v for s in language.analyse(text).sentences for v in s.values if v.kind in language.NAME_KINDS]

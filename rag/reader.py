@@ -598,6 +598,8 @@ class _Reader:
             if part.target and kind == "thing":
                 fit = fit ** FIT_SHARPNESS
             frame = _frame_fit(root, name_words, verb_forms, he_asked) if name_words else 1.0
+            if part.arguments and _acts_on_other(root, part.arguments | self.q.lemmas, verb_forms):
+                frame = FRAME_OTHER  # "poisoned chocolates were found in the room" for "Where was Klement's body found?"
             fit *= frame
             if verb and not verbs:
                 fit *= VERB_ABSENT
@@ -928,6 +930,20 @@ def _frame_fit(root, name_words: set[str], verb_forms: set[str], named_nearby: b
     if any(w.lower_ in _PERSONAL for a in args for w in [a, *a.children]):
         return 1.0  # "is treating his death as murder": "his" may be the one asked
     return FRAME_OTHER if named else 1.0
+
+
+def _acts_on_other(root, arguments: frozenset[str], verb_forms: set[str]) -> bool:
+    """Does the asked verb in the candidate's clause take only other common
+    nouns as subject or object than the question's ("chocolates were found"
+    for "Where was the body found?"): the same act on something else?"""
+    own = _own(root)
+    verb = _relative_verb(root) or next((t for t in [root, *root.ancestors] if t.pos_ in ("VERB", "AUX") and t.i not in own), None)
+    if verb is None or verb.lemma_.lower() not in verb_forms:
+        return False
+    args = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass", "dobj") and c.i not in own]
+    if not args or any(a.lemma_.lower() in arguments or a.pos_ in ("PRON", "PROPN") for a in args):
+        return False
+    return any(a.pos_ == "NOUN" for a in args)
 
 
 def _beside(root, target: str, norm: str) -> bool:

@@ -172,6 +172,12 @@ The poison was a thallium salt.
 
 The Hanseatic League sank the merchant ship Maria near Visby in 1402.
 """,
+    "vos.md": """# The disappearance of Emma Vos
+
+The botanist Emma Vos vanished in Utrecht in May 1923 while she was studying orchids.
+Weeks later her body came out of a canal at Maarssen.
+That winter stolen letters were found in the cellar of a Utrecht notary.
+""",
     "berg.md": """# Tomas Berg
 
 Tomas Berg was born in Kalmar in 1938.
@@ -748,3 +754,9 @@ def test_what_x_is_said_to_be_answers_and_those_it_was_used_on_do_not(other_fiel
 def test_a_body_that_acts_is_not_where_it_acted(other_field):
     a = _ask(other_field, "Where was the Maria sunk?")
     assert a.short_answer.startswith("Visby"), a.answer
+
+
+def test_the_asked_act_done_to_something_else_does_not_answer(other_field):
+    # "stolen letters were found in the cellar": a finding, but not of her body
+    a = _ask(other_field, "Where was Emma Vos's body found?")
+    assert "cellar" not in a.short_answer, a.answer
