@@ -591,8 +591,10 @@ class _Reader:
             if part.type == "person" and held.dep_ == "pobj" and (
                     held.head.lower_ in _IN_PREPS or kind != "person" and held.head.lower_ in _WHERE_PREPS):
                 continue  # "recovered from the Seine", "lived in Frida Kahlo's Blue House", "born in Kalmar": a place, whatever its tag
-            if part.type == "place" and kind == "org" and root.i not in exact and held.dep_ in ("nsubj", "nsubjpass", "dobj", "poss"):
-                continue  # "The same NKVD killed Ignace Reiss near Lausanne": a body that acts or is acted on, not where
+            if part.type == "place" and root.i not in exact and (
+                    held.dep_ in ("nsubj", "nsubjpass") and held.head.lemma_ != "be" or kind == "org" and held.dep_ in ("dobj", "poss")
+                    or held.dep_ == "pobj" and held.head.dep_ == "agent"):
+                continue  # "The same NKVD killed Reiss near Lausanne", "confirmed by Ukraine": who acts or is acted on, not where
             if part.prep and root.dep_ == "pobj" and root.head.lower_ == part.prep:
                 fit = max(fit, PREP_FIT)  # "with what weapon" -> "... with a mountaineer's ice axe"
             if part.target and kind == "thing":
@@ -641,6 +643,14 @@ class _Reader:
         names = self.q.names + self.q.untyped  # (untyped: "When did Trotsky die?", whose Trotsky the tagger left untyped)
         own = {w for n in names for w in n.norm.split() if language.fold(n.text) in language.fold(part.asked)}
         return own or {w for n in names for w in n.norm.split()}
+
+    def named_together(self, a: Group, b: Group) -> bool:
+        """Does a passage giving one place also name the other ("Villajoyosa,
+        in the province of Alicante", in a brief that says Spain)? Then one
+        may hold the other: a source naming both does not set them against each other."""
+        def names(g: Group, passage: int) -> bool:
+            return _mentions(self.context_words(passage), language.Value(g.best.kind, 0, 0, g.best.norm, g.best.value))
+        return any(names(b, p) for p in a.passages) or any(names(a, p) for p in b.passages)
 
     def context_words(self, passage: int) -> frozenset[str]:
         if passage not in self._context:
@@ -836,11 +846,25 @@ class _Reader:
                 best = next((x for x in top if any(t.lemma_.lower() in forms for t in self.doc(x))), None)
                 return PartReading(part, [], [], best, [best] if best else [])
             return PartReading(part, [], [], best, about[:MAX_SUPPORTING] if part.type == "manner" else [])
+        if part.type == "place" and _indefinite(groups[0].best.root):
+            # "Spain" says more than "in a European country", unless it is the place of another act
+            # of a sentence that has the asked one ("treated in a hospital" after he "fell near Zermatt")
+            forms = self.verb_forms(part)[1]
+            named = [g for g in groups if not _indefinite(g.best.root) and (
+                g.best.on_event or not forms & g.best.sentence.sentence.lemmas and _other_act(g.best.root) is None)]
+            groups = named + [g for g in groups if g not in named]
         win = groups[0]
         win.partners = _partners(win.best, self.q)
         names = self.part_names(part)
-        rivals = [g for g in groups[1:] if _disagrees(win, g, names)] or _alternatives(win, groups[1:], names) or _finer(win, groups[1:])
+        rivals = [g for g in groups[1:] if _disagrees(win, g, names) and not (part.type == "place" and self.named_together(win, g))] or _alternatives(win, groups[1:], names) or _finer(win, groups[1:])
         return PartReading(part, [win], rivals[:2], best)
+
+
+def _indefinite(root) -> bool:
+    """Is a candidate an indefinite description with no name in it ("in a
+    European country"), which any named one of its kind says more precisely?"""
+    return root is not None and root.pos_ == "NOUN" and any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in root.children) \
+        and not any(t.ent_type_ in ("GPE", "LOC", "FAC") for t in root.subtree)  # ("a Berlin park" is named)
 
 
 def _denies(doc, part: Part) -> bool:

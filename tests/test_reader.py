@@ -178,6 +178,15 @@ The botanist Emma Vos vanished in Utrecht in May 1923 while she was studying orc
 Weeks later her body came out of a canal at Maarssen.
 That winter stolen letters were found in the cellar of a Utrecht notary.
 """,
+    "kessel-a.md": """# The death of Jan Kessel
+
+The Dutch cyclist Jan Kessel was killed in Zermatt on 3 July 1950 during a training ride in Switzerland.
+""",
+    "kessel-b.md": """# Jan Kessel, cyclist
+
+Jan Kessel was killed in a small Alpine village in July 1950.
+A lorry hit him on a mountain road in Switzerland.
+""",
     "berg.md": """# Tomas Berg
 
 Tomas Berg was born in Kalmar in 1938.
@@ -760,3 +769,8 @@ def test_the_asked_act_done_to_something_else_does_not_answer(other_field):
     # "stolen letters were found in the cellar": a finding, but not of her body
     a = _ask(other_field, "Where was Emma Vos's body found?")
     assert "cellar" not in a.short_answer, a.answer
+
+
+def test_a_named_place_says_more_than_an_indefinite_one(other_field):
+    a = _ask(other_field, "Where was Jan Kessel killed?")
+    assert a.short_answer.startswith("Zermatt"), a.answer
