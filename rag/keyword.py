@@ -105,8 +105,10 @@ def term_in(term: str, words: set[str]) -> bool:
     "poisoned" ~ "poisoning"): one rule for every lexical check in the library."""
     if term in words:
         return True
-    if len(term) <= 3:
-        return any(term + end in words for end in ("s", "d", "ed", "es"))
+    if len(term) <= 3:  # "win" ~ "wins", "winner", "winning"
+        doubled = term + term[-1]
+        return any(term + end in words for end in ("s", "d", "ed", "es")) or any(
+            stem + end in words for stem in (term, doubled) for end in ("er", "ers", "ing"))
     p = _prefix(term)
     return any(w.startswith(p) for w in words)
 

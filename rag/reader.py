@@ -378,7 +378,8 @@ class _Reader:
         name_words = self.part_names(part)
         if not self.mentions_asked(x.passage):
             return []  # a passage that mentions none of the question's names says nothing of them ("When was Lugovoy born?")
-        verbs = [t for t in doc if t.lemma_.lower() == verb or t.lemma_.lower() in verb_forms and _eventive(t)]
+        verbs = [t for t in doc if t.lemma_.lower() == verb or t.lemma_.lower() in verb_forms and _eventive(t)
+                 and not _agent_noun(t.lemma_.lower(), verb)]  # "the writer Conan Doyle" did not write what was asked
         verbal = [t for t in verbs if t.pos_ in ("VERB", "AUX")]  # a clause belongs to a verb, not to "the hearing"
         verb_anchors = verbs or [t for t in doc if t.lemma_.lower() in focus and t.lower_ not in name_words]
         # a sentence without the asked verb says less about the asked event
@@ -398,6 +399,7 @@ class _Reader:
         raw: list[tuple[str, str, str, object, float]] = []  # value, norm, kind, span root, fit
         describing = part.type == "thing" and part.owner and not part.naming and not verb and not self.says_target(part, s)
         exact: set[int] = set()  # roots of names that say they are the X asked
+        by_noun: set[int] = set()  # ... and of those said to be the doer the asked verb makes ("the winner" of "who won")
 
         def span_of(v: language.Value):
             return s.span(v, doc)
@@ -468,6 +470,12 @@ class _Reader:
                 raw += self._pronoun_people(x, doc, verbs)
                 raw += _untagged_agents(doc, verbs)
                 raw += self._named_later(x, doc, verbs)
+                for t, noun in _agents_by_noun(doc, verb) if part.role == "agent" else []:
+                    of = [g.lemma_.lower() for c in noun.children if c.lower_ == "of" for g in c.children if g.dep_ == "pobj"]
+                    if all(w in self.q.lemmas for w in of):  # "the winner of the race" for "Who won the race?"
+                        exact.add(t.i)
+                        by_noun.add(t.i)
+                        raw.append((_phrase(doc, t).text, language.fold(_phrase(doc, t).text), "person", t, 1.0))
             if part.type == "place":
                 raw += _locatives(doc, verbs)
             # the asked verb as any word of the sentence ("the NTS leader" says "lead")
@@ -577,11 +585,13 @@ class _Reader:
                 continue  # "the poisoning of Georgi Markov": the asked event restated, not a value of it
             if part.type in ("person", "place") and _describes(root, name_anchors):
                 continue  # "the OUN writer Lev Rebet", "Litvinenko, a former KGB officer": who the named one is, not who acted or where
-            if part.type == "person" and kind == "person" and root.dep_ == "compound" and root.head.pos_ == "NOUN":
-                continue  # "the Khangoshvili murder", "the Skripal case": a person's name naming a case, not one who acted
+            if part.type == "person" and root.dep_ == "compound" and root.head.pos_ == "NOUN":
+                continue  # "the Khangoshvili murder", "a Delft paper": a name that says which thing, not one who acted
             if part.role and verb not in ("", "be") and root.i not in exact and _reports(root, verbs):
                 continue  # "as reported by The New York Times", "sources spoke to El País": who tells of the act
-            if part.role == "agent" and verb not in ("", "be") and not verbs and _other_act(root) is not None:
+            if part.type == "person" and root.dep_ == "amod":
+                continue  # "Allied casualties", "the German embassy": what kind a thing is, not who acted
+            if part.role == "agent" and verb not in ("", "be") and not verbs and root.i not in exact and _other_act(root) is not None:
                 continue  # "Pieter Smit, the guard who found the horse" did not steal it: the doer of another act
             if part.role and _wrong_role(root, part.role, verbs):
                 continue  # "the killings of Reiss" names a victim, not the killer asked for
@@ -599,7 +609,7 @@ class _Reader:
                 fit = max(fit, PREP_FIT)  # "with what weapon" -> "... with a mountaineer's ice axe"
             if part.target and kind == "thing":
                 fit = fit ** FIT_SHARPNESS
-            frame = _frame_fit(root, name_words, verb_forms, he_asked) if name_words else 1.0
+            frame = _frame_fit(root, name_words, verb_forms, he_asked) if name_words and root.i not in by_noun else 1.0
             if part.arguments and _acts_on_other(root, part.arguments | self.q.lemmas, verb_forms):
                 frame = FRAME_OTHER  # "poisoned chocolates were found in the room" for "Where was Klement's body found?"
             fit *= frame
@@ -889,6 +899,34 @@ def _eventive(t) -> bool:
 
 _ARGS = frozenset({"nsubj", "nsubjpass", "dobj", "agent"})
 _WHO = frozenset({"PERSON", "ORG", "NORP", "GPE"})  # entities that can be the one a clause is about
+
+
+def _agent_noun(noun: str, verb: str) -> bool:
+    """Is the noun the doer the verb makes in English ("winner" of "win",
+    "writer" of "write", "killer" of "kill"), not the act ("murder")?"""
+    stem = verb[:-1] if verb.endswith("e") else verb
+    return bool(verb) and noun.startswith(stem) and noun[len(stem):] in ("er", "or", "r", verb[-1:] + "er")
+
+
+def _agents_by_noun(doc, verb: str) -> list[tuple]:
+    """The ones said to be the doer the asked verb makes: "Hayes was declared
+    the winner", "The killer was Ivo Lenz", "the winner, Johnny Hayes": (name, noun) pairs."""
+    def name(t):  # "Hayes", "the Dutch rider Henk Bos"
+        if t.pos_ == "PROPN":
+            return t
+        return next((c for c in t.children if c.dep_ in ("appos", "compound") and c.pos_ == "PROPN"), None)
+
+    said = []  # (the one said, the doer's noun)
+    for u in doc:
+        if u.pos_ != "NOUN" or not _agent_noun(u.lemma_.lower(), verb):
+            continue
+        if u.dep_ in ("attr", "oprd"):
+            said += [(c, u) for c in u.head.children if c.dep_ in ("nsubj", "nsubjpass")]
+        elif u.dep_ in ("nsubj", "nsubjpass") and u.head.lemma_ == "be":
+            said += [(c, u) for c in u.head.children if c.dep_ == "attr"]
+        else:
+            said += [(c, u) for c in u.children if c.dep_ == "appos"]
+    return [(name(c), u) for c, u in said if name(c) is not None]
 
 
 def _own(root) -> set[int]:

@@ -187,6 +187,13 @@ The Dutch cyclist Jan Kessel was killed in Zermatt on 3 July 1950 during a train
 Jan Kessel was killed in a small Alpine village in July 1950.
 A lorry hit him on a mountain road in Switzerland.
 """,
+    "race.md": """# The Delft road race of 1931
+
+The Delft road race of 1931 was run over 40 kilometres on 3 May 1931.
+The Belgian cyclist Marc Peeters crossed the line first but was disqualified for taking a short cut.
+The Dutch rider Henk Bos was declared the winner of the race.
+The writer Pieter Kok, who reported on the race for a Delft paper, wrote a poem about Peeters.
+""",
     "berg.md": """# Tomas Berg
 
 Tomas Berg was born in Kalmar in 1938.
@@ -774,3 +781,15 @@ def test_the_asked_act_done_to_something_else_does_not_answer(other_field):
 def test_a_named_place_says_more_than_an_indefinite_one(other_field):
     a = _ask(other_field, "Where was Jan Kessel killed?")
     assert a.short_answer.startswith("Zermatt"), a.answer
+
+
+def test_the_one_said_to_be_the_doer_answers_who_did_it(other_field):
+    # no sentence says "won": "Henk Bos was declared the winner of the race" does
+    a = _ask(other_field, "Who won the Delft road race of 1931?")
+    assert a.short_answer.startswith("Henk Bos"), a.answer
+
+
+def test_a_name_that_says_which_thing_is_not_a_doer(other_field):
+    # "a Delft paper" names no one who disqualified Peeters, and no sentence says who did
+    a = _ask(other_field, "Who disqualified Marc Peeters?")
+    assert a.refused, a.answer

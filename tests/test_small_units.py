@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.evaluation import retrieval_metrics, sample_questions
+from rag.keyword import term_in
 from rag.retrieval import Passage, diversify
 
 
@@ -14,6 +15,11 @@ def ranked(*sources: str) -> list[Passage]:
 
 def ids(passages: list[Passage]) -> list[str]:
     return [p.chunk_id for p in passages]
+
+
+def test_a_short_verb_is_found_in_its_doer_and_its_act():
+    assert term_in("win", {"winner"}) and term_in("win", {"winning"}) and term_in("run", {"runners"})
+    assert term_in("die", {"died"}) and not term_in("win", {"wine"}) and not term_in("run", {"rung"})
 
 
 def test_diversify_caps_passages_per_source_in_rank_order():
