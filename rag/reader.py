@@ -725,9 +725,10 @@ class _Reader:
         before = [s for s in self.passages[x.passage].analysis.sentences if s.end <= x.sentence.start]
         for s in reversed(before[-PRONOUN_REACH:]):
             # "Markov was taken into St James' Hospital. He died there": the subject, not the hospital
-            people = subjects(s, s.doc()) or [v for v in s.values if v.kind == "person"]
-            if people:
-                return people[-1], subj[0]
+            d = s.doc()
+            people = subjects(s, d) or sorted((v for v in s.values if v.kind == "person"), key=lambda v: _salience(s.span(v, d)))
+            if people:  # (the most salient: "the police constable Albert Alexander", not "the Radcliffe Infirmary")
+                return people[-1] if subjects(s, d) else people[0], subj[0]
         return None
 
     def _named_later(self, x: Scored, doc, verbs: list) -> list[tuple]:
@@ -927,6 +928,20 @@ def _agents_by_noun(doc, verb: str) -> list[tuple]:
         else:
             said += [(c, u) for c in u.children if c.dep_ == "appos"]
     return [(name(c), u) for c, u in said if name(c) is not None]
+
+
+def _salience(span) -> int:
+    """How likely "he" continues a person named in a sentence: a subject, an
+    object or apposition, then anything else, and last a name modifying a
+    noun ("the Radcliffe Infirmary")."""
+    if span is None:
+        return 4
+    dep = span.root.dep_
+    if dep in ("nsubj", "nsubjpass"):
+        return 0
+    if dep in ("compound", "amod", "poss") and span.root.head.pos_ in ("NOUN", "PROPN"):
+        return 3
+    return 1 if dep in ("dobj", "appos", "attr", "conj") else 2
 
 
 def _own(root) -> set[int]:

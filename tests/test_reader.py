@@ -194,6 +194,11 @@ The Belgian cyclist Marc Peeters crossed the line first but was disqualified for
 The Dutch rider Henk Bos was declared the winner of the race.
 The writer Pieter Kok, who reported on the race for a Delft paper, wrote a poem about Peeters.
 """,
+    "moen.md": """# The Bergen serum trial
+
+In March 1920 the first patient, the police constable Ole Moen, was treated with the serum at the Radcliffe Infirmary.
+He improved at first but died in June 1920 when the serum ran out.
+""",
     "berg.md": """# Tomas Berg
 
 Tomas Berg was born in Kalmar in 1938.
@@ -793,3 +798,10 @@ def test_a_name_that_says_which_thing_is_not_a_doer(other_field):
     # "a Delft paper" names no one who disqualified Peeters, and no sentence says who did
     a = _ask(other_field, "Who disqualified Marc Peeters?")
     assert a.refused, a.answer
+
+
+def test_he_continues_the_one_the_sentence_is_about_not_a_name_modifying_a_noun(other_field):
+    # "the police constable Ole Moen" is whom "He" continues; "Radcliffe" (tagged a
+    # person) only names the infirmary
+    a = _ask(other_field, "When did Ole Moen die?")
+    assert a.short_answer.startswith("June 1920"), a.answer
