@@ -533,7 +533,8 @@ class _Reader:
                 if part.prep:
                     covered = {i for v in phrases for sp in [span_of(v)] if sp is not None for i in range(sp.start, sp.end)}
                     objs = [t for t in doc if t.dep_ == "pobj" and t.head.lower_ == part.prep and t.i not in covered
-                            and not t.ent_type_ and t.is_alpha and not t.is_stop]
+                            and not t.ent_type_ and t.is_alpha and not t.is_stop
+                            and t.lemma_.lower() != part.target]  # "in the newspaper L'Aurore": X restated, its name answers
                     sims = self._sims(part.target, [t.text for t in objs]) if part.target else [UNTARGETED_FIT] * len(objs)
                     for t, sim in zip(objs, sims):
                         raw.append((doc[t.left_edge.i : t.i + 1].text, language.fold(doc[t.left_edge.i : t.i + 1].text), "thing", t, float(sim)))

@@ -199,6 +199,10 @@ The writer Pieter Kok, who reported on the race for a Delft paper, wrote a poem 
 In March 1920 the first patient, the police constable Ole Moen, was treated with the serum at the Radcliffe Infirmary.
 He improved at first but died in June 1920 when the serum ran out.
 """,
+    "vik.md": """# The Vik letter
+
+In 1898 the critic Lars Vik published an open letter to the king in the newspaper L'Époque.
+""",
     "berg.md": """# Tomas Berg
 
 Tomas Berg was born in Kalmar in 1938.
@@ -805,3 +809,8 @@ def test_he_continues_the_one_the_sentence_is_about_not_a_name_modifying_a_noun(
     # person) only names the infirmary
     a = _ask(other_field, "When did Ole Moen die?")
     assert a.short_answer.startswith("June 1920"), a.answer
+
+
+def test_which_x_is_answered_by_the_name_set_beside_x_not_by_x(other_field):
+    a = _ask(other_field, "In which newspaper did Lars Vik publish his letter?")
+    assert "L'Époque" in a.short_answer and "the newspaper" not in a.short_answer, a.answer
