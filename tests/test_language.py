@@ -97,3 +97,15 @@ def test_the_parse_is_stored_and_rebuilt_without_the_model():
         assert rebuilt.text == s.text
         assert [(w.text, w.lemma_, w.pos_, w.dep_, w.head.i, w.ent_type_) for w in rebuilt] == \
                [(w.text, w.lemma_, w.pos_, w.dep_, w.head.i, w.ent_type_) for w in parsed if not w.is_space or w.i < len(rebuilt)]
+
+
+def test_a_name_runs_to_its_head_and_tags_follow_the_values():
+    # the small model tags "Ferdinand Walsin" and leaves out "Esterhazy", its head
+    s = analyse("The real author of the letter was Major Ferdinand Walsin Esterhazy.").sentences[0]
+    assert ("person", "ferdinand walsin esterhazy") in kinds(s)
+    d = s.doc()
+    assert [t.ent_type_ for t in d if t.text in ("Ferdinand", "Walsin", "Esterhazy")] == ["PERSON"] * 3
+    # "from 5 April 1882 to 23 January 1962": the "to" is in neither date, as value or as tag
+    s = analyse("Anna Berg, his second wife, lived from 5 April 1882 to 23 January 1962.").sentences[0]
+    assert {v.text for v in s.values if v.kind == "date"} == {"5 April 1882", "23 January 1962"}
+    assert next(t for t in s.doc() if t.text == "to").ent_type_ == ""
