@@ -395,6 +395,10 @@ class _Reader:
             # "he was 71 when he died": the dates, numbers and places of a sentence about
             # whom "he" means, someone the question does not name, are that one's
             return []
+        if part.type in SINGLE_VALUED and name_words and not name_anchors and not self.says_event(part, s, name_words):
+            # "In February 1941 the first patient was treated" for "When was Howard Florey
+            # born?": a sentence naming neither the one asked nor the asked event dates something else
+            return []
         source = self.passages[x.passage].source
         raw: list[tuple[str, str, str, object, float]] = []  # value, norm, kind, span root, fit
         describing = part.type == "thing" and part.owner and not part.naming and not verb and not self.says_target(part, s)
@@ -639,6 +643,13 @@ class _Reader:
         """Does the sentence say the asked X ("hospital", "children") or a near synonym of it?"""
         # (as a word too: spaCy counts "name" among its stop words, which lemmas leave out)
         return _holds(part.target, s.lemmas, words_of(s.text)) or bool(self.near.get(part.target, set()) & s.lemmas)
+
+    def says_event(self, part: Part, s: language.Sentence, name_words: set[str]) -> bool:
+        """Does the sentence hold a word of the part other than its names, as
+        written or as a near synonym ("coroner", "verdict", "born")?"""
+        words = words_of(s.text)
+        return any(_holds(t, s.lemmas, words) or self.near.get(t, set()) & s.lemmas
+                   for t in part.lemmas - name_words if not t.isdigit())
 
     def verb_forms(self, part: Part) -> tuple[str, set[str]]:
         """The verb a part asks about (else the question's), and the lemmas

@@ -203,6 +203,16 @@ He improved at first but died in June 1920 when the serum ran out.
 
 In 1898 the critic Lars Vik published an open letter to the king in the newspaper L'Époque.
 """,
+    "penicillin.md": """# The discovery of penicillin
+
+In September 1928 the Scottish bacteriologist Alexander Fleming returned from a holiday to his laboratory at St Mary's Hospital in London. He noticed that a mould had contaminated one of his culture plates of Staphylococcus and that the bacteria around it had been killed. Fleming identified the mould as belonging to the genus Penicillium and named the substance it released penicillin. He published his findings in the British Journal of Experimental Pathology in 1929, but he could not purify the compound in useful amounts.
+
+## Oxford and the first patients
+
+A decade later a team at the University of Oxford led by the Australian pathologist Howard Florey and the German-born biochemist Ernst Chain took up the work. Norman Heatley, a member of the team, devised the method of extraction that made larger quantities possible. In February 1941 the first patient, the police constable Albert Alexander, was treated with penicillin at the Radcliffe Infirmary. He improved at first but died in April 1941 when the supply ran out.
+
+Mass production began in the United States, where the Northern Regional Research Laboratory in Peoria, Illinois, found that corn steep liquor raised the yield. By D-Day in June 1944 there was enough penicillin to treat all Allied casualties. Fleming, Florey and Chain shared the Nobel Prize in Physiology or Medicine in 1945; Heatley received no share of it.
+""",
     "berg.md": """# Tomas Berg
 
 Tomas Berg was born in Kalmar in 1938.
@@ -814,3 +824,9 @@ def test_he_continues_the_one_the_sentence_is_about_not_a_name_modifying_a_noun(
 def test_which_x_is_answered_by_the_name_set_beside_x_not_by_x(other_field):
     a = _ask(other_field, "In which newspaper did Lars Vik publish his letter?")
     assert "L'Époque" in a.short_answer and "the newspaper" not in a.short_answer, a.answer
+
+
+def test_a_sentence_naming_neither_the_one_asked_nor_the_event_dates_nothing_of_them(other_field):
+    # "In February 1941 the first patient ... was treated" says nothing of Florey's birth
+    a = _ask(other_field, "When was Howard Florey born?")
+    assert a.refused, a.answer
