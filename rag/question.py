@@ -61,6 +61,7 @@ class Part:
     inverted: str = ""  # the part as an indirect question ("when he was attacked"), for refusals
     naming: bool = False  # a name is asked ("What was the name of the operation?"), whatever the X
     coordinate: bool = False  # its X is coordinated with the previous part's ("which service and unit"): another thing
+    modifiers: frozenset[str] = frozenset()  # the nouns that narrow X ("police" in "which police officer")
     arguments: frozenset[str] = frozenset()  # common nouns the asked verb takes as subject or object ("body" in "Where was Klement's body found?")
     owner: str = ""  # the named one whose X is asked ("markov" for "Markov's profession"): what describes them may answer
 
@@ -280,6 +281,15 @@ def _owner(tokens, target: str) -> str:
     return ""
 
 
+def _modifiers(tokens, target: str) -> frozenset[str]:
+    """The nouns compounded with the asked X, folded: "police" in "Which
+    police officer ...?", "berlin" in "in which Berlin hospital"."""
+    x = next((t for t in tokens if t.pos_ == "NOUN" and _lemma(t) == target), None)
+    if x is None:
+        return frozenset()
+    return frozenset(language.fold(c.lemma_) for c in x.children if c.dep_ == "compound" and c.pos_ in ("NOUN", "PROPN"))
+
+
 def _arguments(verb, target: str) -> frozenset[str]:
     """The common nouns the asked verb takes as subject or object, other than
     the asked X: "body" for "Where was Klement's body found?"."""
@@ -417,7 +427,7 @@ def analyse_question(text: str) -> Question:
                           verb=_lemma(verb) if verb is not None and verb.lemma_ != "be" else "",
                           role=role, lemmas=_content(clause) - {target}, inverted=_inverted(clause),
                           coordinate=coordinate, naming=_asks_name(clause, target), owner=_owner(clause, target),
-                          arguments=_arguments(verb, target)))
+                          arguments=_arguments(verb, target), modifiers=_modifiers(clause, target)))
     if not parts:
         parts = [Part(asked=text, type="any", lemmas=_content(doc))]
     names = [v for s in language.analyse(text).sentences for v in s.values if v.kind in language.NAME_KINDS]

@@ -401,6 +401,8 @@ class _Reader:
             return []
         source = self.passages[x.passage].source
         raw: list[tuple[str, str, str, object, float]] = []  # value, norm, kind, span root, fit
+        # X as narrowed in the question must be said: "Sergei Skripal, a former officer" is no police officer
+        narrowed = all(_holds(m, s.lemmas, words_of(s.text)) for m in part.modifiers)
         describing = part.type == "thing" and part.owner and not part.naming and not verb and not self.says_target(part, s)
         exact: set[int] = set()  # roots of names that say they are the X asked
         by_noun: set[int] = set()  # ... and of those said to be the doer the asked verb makes ("the winner" of "who won")
@@ -528,7 +530,7 @@ class _Reader:
                     raw.append((f"{det.text} {v.text}" if det is not None else v.text, v.norm, "thing", sp.root, fit))
                 # what X is set equal to, X being said in the question's own words or not: "The poison
                 # was a Novichok nerve agent", "his Order of the Red Banner, a Soviet decoration"
-                for v in s.phrases if part.target else []:
+                for v in s.phrases if part.target and narrowed else []:
                     sp = span_of(v) if v.head == part.target else None
                     other = _equated(sp.root) if sp is not None else None
                     if other is not None:
@@ -561,13 +563,13 @@ class _Reader:
                 named = [r for r in raw if r[2] != "thing"]
                 if named:
                     kinds_fit = self.kind_fit(part)
-                    kind_only = KIND_ONLY_FIT if verb and says_verb or self.says_target(part, s) else 0.0
+                    kind_only = KIND_ONLY_FIT if (verb and says_verb or self.says_target(part, s)) and narrowed else 0.0  # (narrowed: above)
                     # the name or its head noun, whichever is closer to X ("the Duff Cooper Prize" ~ "award")
                     sims = np.maximum(self._sims(part.target, [r[0] for r in named]),
                                       self._sims(part.target, [r[3].text for r in named]))
                     keep = [r for r in raw if r[2] == "thing"]
                     for r, sim in zip(named, sims):
-                        beside = _beside(r[3], part.target, r[1])
+                        beside = _beside(r[3], part.target, r[1]) and narrowed
                         if kinds_fit.get("place") == 1.0 and r[3].ent_type_ == "GPE" and not beside:
                             continue  # a site ("which hospital") is not a country or city: territory nouns make a "place" part
                         if not kinds_fit and r[2] == "person" and not beside:
@@ -594,6 +596,9 @@ class _Reader:
                 continue  # "the Khangoshvili murder", "a Delft paper": a name that says which thing, not one who acted
             if part.role and verb not in ("", "be") and root.i not in exact and _reports(root, verbs):
                 continue  # "as reported by The New York Times", "sources spoke to El País": who tells of the act
+            if kind == "org" and root.dep_ == "pobj" and root.head.lower_ == "of" and any(
+                    c.dep_ == "appos" and c.pos_ == "PROPN" for c in [*root.children, *root.head.head.children]):
+                continue  # "A detective sergeant of Wiltshire Police, Nick Bailey" (the name set beside either): his service
             if part.type == "person" and root.dep_ == "amod":
                 continue  # "Allied casualties", "the German embassy": what kind a thing is, not who acted
             if part.role == "agent" and verb not in ("", "be") and not verbs and root.i not in exact:
@@ -1301,8 +1306,10 @@ def _partners(top: Candidate, q: Question) -> list[str]:
                 or top.norm in v.norm or v.norm in top.norm:
             continue
         sp = s.span(v, doc)
-        if sp is not None and sp.root.i != top.root.i and _slot(sp.root) == slot \
-                and not any(v.text in o for o in out):
+        apposed = sp is not None and (top.root.dep_ == "appos" and top.root.head.i == sp.root.i
+                                      or sp.root.dep_ == "appos" and sp.root.head.i == top.root.i)
+        if sp is not None and sp.root.i != top.root.i and _slot(sp.root) == slot and not apposed \
+                and not any(v.text in o for o in out):  # (not "Wiltshire Police, Nick Bailey": one set beside the other)
             out.append(v.text)
     return out
 

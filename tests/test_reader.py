@@ -213,6 +213,11 @@ A decade later a team at the University of Oxford led by the Australian patholog
 
 Mass production began in the United States, where the Northern Regional Research Laboratory in Peoria, Illinois, found that corn steep liquor raised the yield. By D-Day in June 1944 there was enough penicillin to treat all Allied casualties. Fleming, Florey and Chain shared the Nobel Prize in Physiology or Medicine in 1945; Heatley received no share of it.
 """,
+    "moe.md": """# The Ålesund dinner
+
+In 1950 Per Moe, a former officer of the Norwegian army, was poisoned at a dinner in Ålesund.
+A detective sergeant of Wiltshire Police, James Dahl, was also poisoned at the dinner.
+""",
     "berg.md": """# Tomas Berg
 
 Tomas Berg was born in Kalmar in 1938.
@@ -830,3 +835,9 @@ def test_a_sentence_naming_neither_the_one_asked_nor_the_event_dates_nothing_of_
     # "In February 1941 the first patient ... was treated" says nothing of Florey's birth
     a = _ask(other_field, "When was Howard Florey born?")
     assert a.refused, a.answer
+
+
+def test_which_x_narrowed_by_a_noun_is_answered_by_one_so_narrowed(other_field):
+    # a former army officer is no police officer; Wiltshire Police is the sergeant's service
+    a = _ask(other_field, "Which police officer was poisoned at the dinner in Ålesund?")
+    assert a.short_answer.startswith("James Dahl [") and "Police" not in a.short_answer, a.answer
