@@ -563,7 +563,7 @@ class _Reader:
                 named = [r for r in raw if r[2] != "thing"]
                 if named:
                     kinds_fit = self.kind_fit(part)
-                    kind_only = KIND_ONLY_FIT if (verb and says_verb or self.says_target(part, s)) and narrowed else 0.0  # (narrowed: above)
+                    kind_only = KIND_ONLY_FIT if (verb and says_verb or self.says_target(part, s)) and narrowed else 0.0
                     # the name or its head noun, whichever is closer to X ("the Duff Cooper Prize" ~ "award")
                     sims = np.maximum(self._sims(part.target, [r[0] for r in named]),
                                       self._sims(part.target, [r[3].text for r in named]))
