@@ -288,6 +288,19 @@ def _event_of(doc, previous: str) -> str:
     return (doc[: aux.i].text_with_ws + said + it.head.whitespace_ + doc[it.head.i + 1 :].text).strip()
 
 
+def _elliptical(wh: str, pdoc, pwh: tuple[int, int], previous: str) -> str:
+    """A bare wh-phrase asked of the previous question: "In which town?"
+    after "Where was Mercader born?" -> "In which town was Mercader born?";
+    after "Who poisoned him?", whose wh-word was the subject, "Where?" asks
+    of the act, in the passive: "Where was him poisoned?" (the pronoun is
+    resolved next)."""
+    subject = any(t.tag_ in ("WP", "WDT") and t.dep_ in ("nsubj", "nsubjpass") for t in pdoc[pwh[0] : pwh[1]])
+    event = _verb_object(previous) if subject and wh.lower() not in ("who", "whom") else None
+    if event is not None and event[1] and event[0].tag_ in ("VBD", "VBN"):
+        return f"{wh} was {event[1]} {event[0].text}?"
+    return f"{wh} {pdoc[pwh[1]:].text}".strip()
+
+
 def readings(question: str, history: list[dict], is_person=lambda noun: False) -> list[str]:
     """Standalone readings of a follow-up, the likeliest first (the question
     itself when it stands alone). `is_person` says whether a common noun
@@ -312,8 +325,11 @@ def readings(question: str, history: list[dict], is_person=lambda noun: False) -
             pdoc = language.parse(previous)
             wh, pwh = _wh_rest(doc), _wh_rest(pdoc)
             if wh and pwh:
-                rest = pdoc[pwh[1]:].text
-                return [f"{doc[wh[0]:wh[1]].text} {rest}".strip()]
+                question = _elliptical(doc[wh[0]:wh[1]].text, pdoc, pwh, previous)
+                doc = language.parse(question)
+                if not any(t.lower_ in _PRONOUN_KINDS and t.pos_ == "PRON" for t in doc):
+                    return [question]
+                own_names = [e for e in doc.ents if e.label_ in ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP")]
             if own_names:
                 pnames = [e for e in pdoc.ents if e.label_ in ("PERSON", "ORG", "GPE", "LOC", "FAC")]
                 if pnames:

@@ -605,6 +605,12 @@ def test_elliptical_follow_up_borrows_the_previous_question():
     history = [{"role": "user", "content": "Where did Wanjiru finish the race?"},
                {"role": "assistant", "content": "In Lakeside Park [1]."}]
     assert readings("And Tirunesh Alemu?", history) == ["Where did Tirunesh Alemu finish the race?"]
+    # a bare "When?" after a question whose wh-word was the subject asks of the act
+    history = [{"role": "user", "content": "Who sentenced Daniel Harlow?"},
+               {"role": "assistant", "content": "Judge Miriam Okafor [1]."}]
+    assert readings("When?", history) == ["When was Daniel Harlow sentenced?"]
+    history += [{"role": "user", "content": "Who robbed him?"}, {"role": "assistant", "content": "Two clerks [1]."}]
+    assert "Where was Daniel Harlow robbed?" in readings("Where?", history)
 
 
 def test_who_was_a_description_asks_for_the_name_it_describes(other_field):
