@@ -269,22 +269,26 @@ def _asks_name(tokens, target: str) -> bool:
         _lemma(t) in _NAME_NOUNS and t.dep_ in ("attr", "nsubj") and t.head.lemma_ == "be" for t in tokens)
 
 
+def _target_token(tokens, target: str):
+    return next((t for t in tokens if t.pos_ == "NOUN" and _lemma(t) == target), None)
+
+
 def _owner(tokens, target: str) -> str:
     """The named one whose X is asked, folded: "markov" for "Markov's
     profession" or "the rank of Markov"; "" for "the cause of Glushkov's death",
     whose X is the death's."""
-    for t in tokens:
-        if t.pos_ == "NOUN" and _lemma(t) == target:
-            owners = [c for c in t.children if c.dep_ == "poss"]
-            owners += [g for c in t.children if c.dep_ == "prep" and c.lower_ == "of" for g in c.children if g.dep_ == "pobj"]
-            return next((language.fold(o.text) for o in owners if o.pos_ == "PROPN"), "")
-    return ""
+    x = _target_token(tokens, target)
+    if x is None:
+        return ""
+    owners = [c for c in x.children if c.dep_ == "poss"]
+    owners += [g for c in x.children if c.dep_ == "prep" and c.lower_ == "of" for g in c.children if g.dep_ == "pobj"]
+    return next((language.fold(o.text) for o in owners if o.pos_ == "PROPN"), "")
 
 
 def _modifiers(tokens, target: str) -> frozenset[str]:
     """The nouns compounded with the asked X, folded: "police" in "Which
     police officer ...?", "berlin" in "in which Berlin hospital"."""
-    x = next((t for t in tokens if t.pos_ == "NOUN" and _lemma(t) == target), None)
+    x = _target_token(tokens, target)
     if x is None:
         return frozenset()
     return frozenset(language.fold(c.lemma_) for c in x.children if c.dep_ == "compound" and c.pos_ in ("NOUN", "PROPN"))
