@@ -203,9 +203,11 @@ def _verb_object(previous: str):
     Rebet?" -> killed, "Lev Rebet"), or None."""
     from . import language
 
-    if not previous:
-        return None
-    pdoc = language.parse(previous)
+    return _verb_object_of(language.parse(previous)) if previous else None
+
+
+def _verb_object_of(pdoc):
+    """`_verb_object` of a question already parsed."""
     verb = next((t for t in pdoc if t.pos_ == "VERB" and t.dep_ in ("ROOT", "relcl", "conj", "xcomp")), None)
     if verb is None:
         return None
@@ -280,25 +282,29 @@ def _event_of(doc, previous: str) -> str:
     it = next((t for t in doc if t.lower_ in ("it", "this", "that") and t.dep_ == "nsubj"
                and t.head.lemma_ in ("happen", "occur")), None)
     aux = next((c for c in it.head.children if c.dep_ == "aux" and c.i < it.i), None) if it is not None else None
-    event = _verb_object(previous) if aux is not None else None
-    if event is None or not event[1] or event[0].tag_ not in ("VBD", "VBN"):
+    said = _passive(_verb_object(previous)) if aux is not None else None
+    if said is None:
         return doc.text
-    verb, obj = event
-    said = f"was {obj} {verb.text}"
     return (doc[: aux.i].text_with_ws + said + it.head.whitespace_ + doc[it.head.i + 1 :].text).strip()
 
 
-def _elliptical(wh: str, pdoc, pwh: tuple[int, int], previous: str) -> str:
+def _elliptical(wh: str, pdoc, pwh: tuple[int, int]) -> str:
     """A bare wh-phrase asked of the previous question: "In which town?"
     after "Where was Mercader born?" -> "In which town was Mercader born?";
     after "Who poisoned him?", whose wh-word was the subject, "Where?" asks
     of the act, in the passive: "Where was him poisoned?" (the pronoun is
     resolved next)."""
     subject = any(t.tag_ in ("WP", "WDT") and t.dep_ in ("nsubj", "nsubjpass") for t in pdoc[pwh[0] : pwh[1]])
-    event = _verb_object(previous) if subject and wh.lower() not in ("who", "whom") else None
-    if event is not None and event[1] and event[0].tag_ in ("VBD", "VBN"):
-        return f"{wh} was {event[1]} {event[0].text}?"
-    return f"{wh} {pdoc[pwh[1]:].text}".strip()
+    said = _passive(_verb_object_of(pdoc)) if subject and wh.lower() not in ("who", "whom") else None
+    return f"{wh} {said}?" if said else f"{wh} {pdoc[pwh[1]:].text}".strip()
+
+
+def _passive(event) -> str | None:
+    """The previous question's act said in the passive ("was Lev Rebet
+    killed"), when it has an object and its verb a past form."""
+    if event is None or not event[1] or event[0].tag_ not in ("VBD", "VBN"):
+        return None
+    return f"was {event[1]} {event[0].text}"
 
 
 def readings(question: str, history: list[dict], is_person=lambda noun: False) -> list[str]:
@@ -325,7 +331,7 @@ def readings(question: str, history: list[dict], is_person=lambda noun: False) -
             pdoc = language.parse(previous)
             wh, pwh = _wh_rest(doc), _wh_rest(pdoc)
             if wh and pwh:
-                question = _elliptical(doc[wh[0]:wh[1]].text, pdoc, pwh, previous)
+                question = _elliptical(doc[wh[0]:wh[1]].text, pdoc, pwh)
                 doc = language.parse(question)
                 if not any(t.lower_ in _PRONOUN_KINDS and t.pos_ == "PRON" for t in doc):
                     return [question]

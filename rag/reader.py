@@ -481,7 +481,8 @@ class _Reader:
                     if all(w in self.q.lemmas for w in of):  # "the winner of the race" for "Who won the race?"
                         exact.add(t.i)
                         by_noun.add(t.i)
-                        raw.append((_phrase(doc, t).text, language.fold(_phrase(doc, t).text), "person", t, 1.0))
+                        said = _phrase(doc, t).text
+                        raw.append((said, language.fold(said), "person", t, 1.0))
             if part.type == "place":
                 raw += _locatives(doc, verbs)
             # the asked verb as any word of the sentence ("the NTS leader" says "lead")
@@ -746,22 +747,27 @@ class _Reader:
         for s in reversed(before[-PRONOUN_REACH:]):
             # "Markov was taken into St James' Hospital. He died there": the subject, not the hospital
             d = s.doc()
-            people = subjects(s, d) or sorted((v for v in s.values if v.kind == "person"), key=lambda v: _salience(s.span(v, d)))
-            if people:  # (the most salient: "the police constable Albert Alexander", not "the Radcliffe Infirmary")
-                return people[-1] if subjects(s, d) else people[0], subj[0]
+            said = subjects(s, d)
+            if said:
+                return said[-1], subj[0]
+            # else the most salient: "the police constable Albert Alexander", not "the Radcliffe Infirmary"
+            people = sorted((v for v in s.values if v.kind == "person"), key=lambda v: _salience(s.span(v, d)))
+            if people:
+                return people[0], subj[0]
         return None
 
     def _named_later(self, x: Scored, doc, verbs: list) -> list[tuple]:
         """A doer described, not named ("shot by a local farmer"), under the
         name the next sentences give the same description ("The same farmer,
         Nils Berg, was arrested")."""
+        described = [t for t in doc if t.pos_ == "NOUN" and any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in t.children)
+                     and (t.dep_ == "pobj" and t.head.dep_ == "agent" and t.head.head in verbs or t.dep_ == "nsubj" and t.head in verbs)]
+        if not described:
+            return []
+        after = [s.doc() for s in self.passages[x.passage].analysis.sentences if s.start >= x.sentence.end][:PRONOUN_REACH]
         out = []
-        for t in doc:
-            agent = t.dep_ == "pobj" and t.head.dep_ == "agent" and t.head.head in verbs or t.dep_ == "nsubj" and t.head in verbs
-            if not agent or t.pos_ != "NOUN" or not any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in t.children):
-                continue
-            after = [s for s in self.passages[x.passage].analysis.sentences if s.start >= x.sentence.end][:PRONOUN_REACH]
-            for u in (u for s in after for u in s.doc()):
+        for t in described:
+            for u in (u for d in after for u in d):
                 name = next((c for c in u.children if c.dep_ == "appos" and c.ent_type_ == "PERSON"), None)
                 if u.lemma_ == t.lemma_ and name is not None and any(c.dep_ == "det" and c.lower_ == "the" for c in u.children):
                     sp = _phrase(name.doc, name)
@@ -994,6 +1000,13 @@ def _relative_verb(root):
     return None
 
 
+def _clause_verb(root):
+    """The verb of the clause a candidate stands in: of its "who" clause, else
+    its nearest verb (the candidate and its conjuncts left out)."""
+    own = _own(root)
+    return _relative_verb(root) or next((t for t in [root, *root.ancestors] if t.pos_ in ("VERB", "AUX") and t.i not in own), None)
+
+
 def _frame_fit(root, name_words: set[str], verb_forms: set[str], named_nearby: bool) -> float:
     """Is the clause a candidate stands in about the one the question names?
 
@@ -1004,7 +1017,7 @@ def _frame_fit(root, name_words: set[str], verb_forms: set[str], named_nearby: b
     did something to someone else (FRAME_OTHER). "He flew an Mi-8" in a
     passage that names the one asked counts as about him."""
     own = _own(root)
-    verb = _relative_verb(root) or next((t for t in [root, *root.ancestors] if t.pos_ in ("VERB", "AUX") and t.i not in own), None)
+    verb = _clause_verb(root)
     if verb is None:
         return 1.0
     args = []
@@ -1034,7 +1047,7 @@ def _acts_on_other(root, arguments: frozenset[str], verb_forms: set[str]) -> boo
     nouns as subject or object than the question's ("chocolates were found"
     for "Where was the body found?"): the same act on something else?"""
     own = _own(root)
-    verb = _relative_verb(root) or next((t for t in [root, *root.ancestors] if t.pos_ in ("VERB", "AUX") and t.i not in own), None)
+    verb = _clause_verb(root)
     if verb is None or verb.lemma_.lower() not in verb_forms:
         return False
     args = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass", "dobj") and c.i not in own]
