@@ -194,11 +194,14 @@ def ask_stream(
     yield Event("standalone", standalone)
     if reading.question.compound and passages:
         # A question in several parts may need a passage for each: search each part too.
-        names = " ".join(v.text for v in reading.question.names)
+        names = [v.text for v in reading.question.names]
         have = {p.chunk_id for p in passages}
         extra = []
         for part in reading.question.parts:
-            for p in engine.fit(find(f"{part.asked} {names}"))[:PART_PASSAGES]:
+            # with the names the part itself holds, else the question's ("What sentence did
+            # Stashynsky receive, and where was Khokhlov treated?": each part its own one)
+            own = [n for n in names if n in part.asked] or names
+            for p in engine.fit(find(" ".join([part.asked, *own])))[:PART_PASSAGES]:
                 if p.chunk_id not in have:
                     have.add(p.chunk_id)
                     extra.append(p)

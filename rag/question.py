@@ -12,7 +12,8 @@ linguistic layer; nothing here knows the corpus.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 from . import language
 
@@ -64,6 +65,7 @@ class Part:
     modifiers: frozenset[str] = frozenset()  # the nouns that narrow X ("police" in "which police officer")
     arguments: frozenset[str] = frozenset()  # common nouns the asked verb takes as subject or object ("body" in "Where was Klement's body found?")
     owner: str = ""  # the named one whose X is asked ("markov" for "Markov's profession"): what describes them may answer
+    subject: str = ""  # the one of several named a distributive part asks about ("In what drink was each poison given?")
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -394,6 +396,34 @@ def _as_wh(doc) -> tuple[str, str] | None:
     return f"{wh} {rest[0].lower() + rest[1:]}?", claimed
 
 
+_DISTRIBUTIVE = frozenset({"each", "respectively"})
+
+
+def _coordinated_names(doc, names: list[language.Value]) -> list[str]:
+    """The names the question joins with "and" ("Khokhlov and Litvinenko"),
+    whatever type the tagger gave them."""
+    roots = {}
+    for v in names:
+        span = doc.char_span(v.start, v.end, alignment_mode="expand")
+        if span is not None:
+            roots[span.root.i] = v.text
+    joined = [i for i in roots if doc[i].dep_ == "conj" and doc[i].head.i in roots]
+    heads = list(dict.fromkeys(doc[i].head.i for i in joined))
+    return [roots[heads[0]]] + [roots[i] for i in joined if doc[i].head.i == heads[0]] if heads else []
+
+
+def _distributed(part: Part, doc, names: list[language.Value]) -> list[Part]:
+    """A part asked of each of several the question names and joins
+    ("Khokhlov and Litvinenko were both poisoned. In what drink was each
+    poison given?"), as one part per name, each about that one."""
+    words = {w.lower() for w in re.findall(r"\w+", part.asked)}
+    people = [n for n in _coordinated_names(doc, names) if n not in part.asked] if words & _DISTRIBUTIVE else []
+    if len(people) < 2:
+        return [part]
+    return [replace(part, asked=f"{part.asked} ({who})", inverted=f"{part.inverted} ({who})" if part.inverted else "", subject=who,
+                    lemmas=part.lemmas | {language.fold(w) for w in who.split()}) for who in people]
+
+
 def analyse_question(text: str) -> Question:
     """Parts, answer types and focus of a question."""
     doc = language.parse(text)
@@ -435,5 +465,7 @@ def analyse_question(text: str) -> Question:
     if not parts:
         parts = [Part(asked=text, type="any", lemmas=_content(doc))]
     names = [v for s in language.analyse(text).sentences for v in s.values if v.kind in language.NAME_KINDS]
+    untyped = _untagged_names(doc, names)
+    parts = [d for p in parts for d in _distributed(p, doc, names + untyped)]
     words = {_lemma(t): t.lower_ for t in doc if t.is_alpha}
-    return Question(text, parts, _content(doc), names, words, _untagged_names(doc, names))
+    return Question(text, parts, _content(doc), names, words, untyped)

@@ -355,7 +355,7 @@ class _Reader:
         self._docs: dict[int, object] = {}
         self._context: dict[int, frozenset[str]] = {}
         self.near: dict[str, set[str]] = {}  # focus word -> sentence words standing for it (key_share)
-        self._mentions: dict[int, bool] = {}  # passage -> does it mention one of the question's names
+        self._mentions: dict[tuple, bool] = {}  # (passage, part subject) -> does it mention one of the question's names
         self._antecedents: dict[int, tuple | None] = {}  # sentence -> whom its "he" means
 
     def doc(self, x: Scored):
@@ -376,7 +376,7 @@ class _Reader:
         event = part.target if part.target and verb in _LIGHT_VERBS else ""
         focus = set(_focus(self.q, i))
         name_words = self.part_names(part)
-        if not self.mentions_asked(x.passage):
+        if not self.mentions_asked(x.passage, part):
             return []  # a passage that mentions none of the question's names says nothing of them ("When was Lugovoy born?")
         verbs = [t for t in doc if t.lemma_.lower() == verb or t.lemma_.lower() in verb_forms and _eventive(t)
                  and not _agent_noun(t.lemma_.lower(), verb)]  # "the writer Conan Doyle" did not write what was asked
@@ -688,11 +688,14 @@ class _Reader:
             self._context[passage] = _passage_words(self.passages[passage])
         return self._context[passage]
 
-    def mentions_asked(self, passage: int) -> bool:
-        if passage not in self._mentions:
+    def mentions_asked(self, passage: int, part: Part) -> bool:
+        """Does the passage mention one the question names (the one a distributive part asks of, if any)?"""
+        names = [n for n in self.q.names + self.q.untyped if n.text == part.subject] if part.subject else self.q.names
+        key = (passage, part.subject)
+        if key not in self._mentions:
             words = self.context_words(passage)
-            self._mentions[passage] = not self.q.names or any(_mentions(words, n) for n in self.q.names)
-        return self._mentions[passage]
+            self._mentions[key] = not names or any(_mentions(words, n) for n in names)
+        return self._mentions[key]
 
     def kind_fit(self, part: Part) -> dict[str, float]:
         """{kind: 1.0} for the named kinds the noun X of "which X" denotes
@@ -800,7 +803,8 @@ class _Reader:
         A sentence that only shares the names ("Wanjiru won" for "When was
         Wanjiru born?") is not about the asked event."""
         name_words = {w for n in self.q.names for w in n.norm.split()}
-        keys = {t for t, w in _focus(self.q, i).items() if w == 1.0 and t not in name_words}
+        # (a light verb says little of the event: "In what drink was the poison given?" is about the poison)
+        keys = {t for t, w in _focus(self.q, i).items() if w == 1.0 and t not in name_words and t not in _LIGHT_VERBS}
         part = self.q.parts[i]
         if part.target and part.lemmas - name_words:  # "the Charité hospital" for "which hospital treated him"
             keys.add(part.target)  # (not for "with what weapon", whose words are the other part's)
@@ -883,11 +887,17 @@ class _Reader:
                 best = next((x for x in top if any(t.lemma_.lower() in forms for t in self.doc(x))), None)
                 return PartReading(part, [], [], best, [best] if best else [])
             return PartReading(part, [], [], best, about[:MAX_SUPPORTING] if part.type == "manner" else [])
+        if part.type == "place" and self.verb_forms(part)[0]:
+            # a place where the asked act happened outranks one only of a sentence without it,
+            # however often said ("poisoned in Frankfurt" [1][2] for "Where was he treated?")
+            groups.sort(key=lambda g: not any(c.on_event for c in g.members))
         if part.type == "place" and _indefinite(groups[0].best.root):
             # "Spain" says more than "in a European country", unless it is the place of another act
             # of a sentence that has the asked one ("treated in a hospital" after he "fell near Zermatt")
             forms = self.verb_forms(part)[1]
-            named = [g for g in groups if not _indefinite(g.best.root) and (
+            inside = set(range(groups[0].best.root.left_edge.i, groups[0].best.root.i + 1))
+            named = [g for g in groups if not _indefinite(g.best.root) and not (  # not "US" of "a US military hospital"
+                g.best.sentence is groups[0].best.sentence and g.best.root.i in inside) and (
                 g.best.on_event or not forms & g.best.sentence.sentence.lemmas and _other_act(g.best.root) is None)]
             groups = named + [g for g in groups if g not in named]
         win = groups[0]
@@ -1532,7 +1542,8 @@ def _pieces(reading: Reading) -> tuple[str, list[str], list[str]]:
             bits.append(lead + vals)
             support += [p.groups[0].best.sentence] + [g.best.sentence for g in p.rivals]
         elif p.groups:
-            bits.append(_checked(p, reading.question.claimed) if reading.question.claimed else _say(p))
+            said = _checked(p, reading.question.claimed) if reading.question.claimed else _say(p)
+            bits.append(f"{p.part.subject}: {said}" if p.part.subject else said)
             support.append(p.groups[0].best.sentence)
         elif p.answered and p.best:
             support += p.about or [p.best]

@@ -225,6 +225,25 @@ He later taught botany in Oslo at the Nordic Institute.
 About 2,000 people attended the funeral of Tomas Berg.
 The poisoning of Tomas Berg's dog alarmed his neighbours in Oslo.
 """,
+    "skippers.md": """# Two skippers of the 1977 storm
+
+Ole Dahl and Per Lund both sailed from Bergen on 2 March 1977.
+After the storm Ole Dahl landed in Aberdeen with a broken mast.
+Per Lund landed in Reykjavik a week later.
+""",
+    "marsh.md": """# The Utrecht stabbing
+
+In May 1961 the courier Ivo Marsh, by then living abroad, was stabbed in Utrecht with a kitchen knife.
+He survived after being treated in a small army hospital.
+""",
+    "marsh-press.md": """# Ivo Marsh in the evening papers
+
+Two years after the trial, in May 1961, Ivo Marsh was himself stabbed in Utrecht, and survived.
+""",
+    "marsh-letters.md": """# Ivo Marsh's letters
+
+In a letter of June 1961 Ivo Marsh recalled how he was stabbed in Utrecht after he was treated as a traitor.
+""",
 }
 
 
@@ -847,3 +866,15 @@ def test_which_x_narrowed_by_a_noun_is_answered_by_one_so_narrowed(other_field):
     # a former army officer is no police officer; Wiltshire Police is the sergeant's service
     a = _ask(other_field, "Which police officer was poisoned at the dinner in Ålesund?")
     assert a.short_answer.startswith("James Dahl [") and "Police" not in a.short_answer, a.answer
+
+
+def test_a_part_asked_of_each_of_several_people_is_answered_for_each(other_field):
+    a = _ask(other_field, "Ole Dahl and Per Lund both sailed from Bergen. Where did each land?")
+    assert [p["asked"].rsplit("(", 1)[-1] for p in a.parts] == ["Ole Dahl)", "Per Lund)"]
+    assert "Ole Dahl: Aberdeen" in a.short_answer and "Per Lund: Reykjavik" in a.short_answer, a.short_answer
+
+
+def test_the_place_of_the_asked_act_outranks_a_place_of_another_act_said_more_often(other_field):
+    # Utrecht is said by three sources, but of the stabbing, not of the treatment
+    a = _ask(other_field, "Where was Ivo Marsh treated after he was stabbed in 1961?")
+    assert "army hospital" in a.short_answer and "Utrecht" not in a.short_answer, a.short_answer
