@@ -200,6 +200,9 @@ def _type_of(tokens) -> tuple[str, str, str]:
     after = [t for t in tokens if t.i > wh.i]
     role = "agent" if wh.dep_ in ("nsubj", "csubj") or wh.dep_ == "pobj" and wh.head.lower_ == "by" \
         else "patient" if wh.dep_ in ("dobj", "nsubjpass", "pobj") else ""  # "by whom" asks a passive's agent
+    noun = next((t for t in after if t.pos_ not in ("NUM", "ADJ")), None)
+    if role and noun is not None and noun.pos_ == "NOUN" and noun.head.i == wh.head.i and noun.dep_ in ("nsubj", "nsubjpass"):
+        role = ""  # "Which two people waited": "which" determines the subject (the tagger took it for an object), as in "which officer"
     clause = wh.head.head if wh.head.dep_ == "aux" else wh.head  # "Whom was(aux) Klement investigating"
     if role == "agent" and any(c.dep_ == "nsubj" and c.i != wh.i for c in clause.children):
         role = "patient"  # "Whom was Klement investigating?": the verb has its own subject, so the wh-word is its object
