@@ -551,6 +551,9 @@ def test_a_wh_word_beside_the_verbs_own_subject_is_its_object():
     assert analyse_question("Who robbed Pieter Claes?").parts[0].role == "agent"
     # "by whom" asks the passive's agent: "How was Bandera killed and by whom?" had answered a victim
     assert analyse_question("Where was Otto Brand shot and by whom?").parts[1].role == "agent"
+    # "which" of "which two people" determines the subject (spaCy takes it for the object), as in "which guard"
+    assert analyse_question("Which two men waited in the car outside the bank?").parts[0].role == ""
+    assert analyse_question("Which guard opened the door?").parts[0].role == ""
 
 
 def test_a_name_spelled_otherwise_still_anchors_the_answer(other_field):
