@@ -1404,7 +1404,27 @@ def _alternatives(win: Group, others: list[Group], name_words: set[str]) -> list
         return []
     return [g for g in others if g.members[0].kind == top.kind and _same_grain(top, g.best) and any(
         c.sentence is top.sentence and c.score >= ALTERNATIVE_RATIO * top.score and _of_asked(c.root, name_words)
-        for c in g.members)]
+        and _alike(_attachment(c.root), _attachment(top.root)) for c in g.members)]
+
+
+def _attachment(t):
+    """The word a value belongs to, through prepositions, conjuncts and
+    appositions: "disappeared" for "in July 1938", "secretary" for "from 1933"."""
+    # the word above the value itself ("gives" for "gives 13 March 1954"), and above
+    # the word a value is set beside ("others 15 October 2020": "give")
+    t = t.head.head if t.dep_ in ("appos", "conj") else t.head
+    while t.head.i != t.i and (t.dep_ in ("prep", "pobj", "conj", "appos", "nummod", "compound", "npadvmod", "quantmod")
+                               or t.pos_ in ("ADP", "NUM")):
+        t = t.head
+    return t
+
+
+def _alike(a, b) -> bool:
+    """Do two values belong alike: to one word, or each to a verb ("the BBC
+    gave 43, while other sources give 44"), not one to a noun ("Trotsky's
+    secretary from 1933 ... disappeared in July 1938" gives no second date
+    of the disappearance)?"""
+    return a.i == b.i or a.pos_ in ("VERB", "AUX") and b.pos_ in ("VERB", "AUX")
 
 
 def _of_asked(root, name_words: set[str]) -> bool:

@@ -240,6 +240,10 @@ He survived after being treated in a small army hospital.
 
 Two years after the trial, in May 1961, Ivo Marsh was himself stabbed in Utrecht, and survived.
 """,
+    "okoro.md": """# The coach Emeka Okoro
+
+Emeka Okoro, the club's coach from 1990 and the author of its training manual, resigned in Lagos in May 1996 after a dispute with the board.
+""",
     "marsh-letters.md": """# Ivo Marsh's letters
 
 In a letter of June 1961 Ivo Marsh recalled how he was stabbed in Utrecht after he was treated as a traitor.
@@ -881,3 +885,9 @@ def test_the_place_of_the_asked_act_outranks_a_place_of_another_act_said_more_of
     # Utrecht is said by three sources, but of the stabbing, not of the treatment
     a = _ask(other_field, "Where was Ivo Marsh treated after he was stabbed in 1961?")
     assert "army hospital" in a.short_answer and "Utrecht" not in a.short_answer, a.short_answer
+
+
+def test_a_date_of_a_description_in_the_answers_sentence_is_no_alternative(other_field):
+    # "from 1990" belongs to "coach", "in May 1996" to "resigned": one date of the resignation
+    a = _ask(other_field, "When did Emeka Okoro resign?")
+    assert a.short_answer.startswith("May 1996") and not a.disagreement, a.short_answer
