@@ -624,7 +624,7 @@ class _Reader:
             if part.target and kind == "thing":
                 fit = fit ** FIT_SHARPNESS
             frame = _frame_fit(root, name_words, verb_forms, he_asked) if name_words and root.i not in by_noun else 1.0
-            if part.arguments and _acts_on_other(root, part.arguments | self.q.lemmas, verb_forms):
+            if _acts_on_other(root, part.arguments | self.q.lemmas, verb_forms, patients=not part.arguments):
                 frame = FRAME_OTHER  # "poisoned chocolates were found in the room" for "Where was Klement's body found?"
             fit *= frame
             if verb and not verbs:
@@ -1052,17 +1052,21 @@ def _frame_fit(root, name_words: set[str], verb_forms: set[str], named_nearby: b
     return FRAME_OTHER if named else 1.0
 
 
-def _acts_on_other(root, arguments: frozenset[str], verb_forms: set[str]) -> bool:
+def _acts_on_other(root, arguments: frozenset[str], verb_forms: set[str], patients: bool = False) -> bool:
     """Does the asked verb in the candidate's clause take only other common
     nouns as subject or object than the question's ("chocolates were found"
-    for "Where was the body found?"): the same act on something else?"""
+    for "Where was the body found?"): the same act on something else? With
+    `patients`, only its object counts (the question names no common noun
+    for it): "the police treat the case as murder" for "Which hospital treated Berezovsky?"."""
     own = _own(root)
     verb = _clause_verb(root)
     if verb is None or verb.lemma_.lower() not in verb_forms:
         return False
-    args = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass", "dobj") and c.i not in own]
-    if not args or any(a.lemma_.lower() in arguments or a.pos_ in ("PRON", "PROPN") for a in args):
-        return False
+    slots = ("dobj", "nsubjpass") if patients else ("nsubj", "nsubjpass", "dobj")
+    args = [a for c in verb.children if c.dep_ in slots and c.i not in own for a in (c, *c.conjuncts)
+            if not a.left_edge.i <= root.i <= a.right_edge.i]  # (not "a sergeant of Wiltshire Police, James Dahl": the candidate's own)
+    if not args or any(a.lemma_.lower() in arguments or w.pos_ in ("PRON", "PROPN") for a in args for w in a.subtree):
+        return False  # (a name or pronoun in it may be the one asked: "the notary Jean Picard", "Anna Roos's niece, Eva Roos")
     return any(a.pos_ == "NOUN" for a in args)
 
 

@@ -240,6 +240,11 @@ He survived after being treated in a small army hospital.
 
 Two years after the trial, in May 1961, Ivo Marsh was himself stabbed in Utrecht, and survived.
 """,
+    "grey.md": """# The death of Amos Grey
+
+The clerk Amos Grey was found dead in Hull on 2 May 1977.
+The cause of death was a blow to the head, and the Metropolitan Police treats the case as murder, and nobody has been charged.
+""",
     "okoro.md": """# The coach Emeka Okoro
 
 Emeka Okoro, the club's coach from 1990 and the author of its training manual, resigned in Lagos in May 1996 after a dispute with the board.
@@ -891,3 +896,9 @@ def test_a_date_of_a_description_in_the_answers_sentence_is_no_alternative(other
     # "from 1990" belongs to "coach", "in May 1996" to "resigned": one date of the resignation
     a = _ask(other_field, "When did Emeka Okoro resign?")
     assert a.short_answer.startswith("May 1996") and not a.disagreement, a.short_answer
+
+
+def test_the_asked_verb_done_to_something_else_does_not_answer(other_field):
+    # the police "treat the case", nobody is said to have treated Grey
+    a = _ask(other_field, "Which hospital treated Amos Grey?")
+    assert a.refused, a.answer
