@@ -1043,7 +1043,8 @@ def _frame_fit(root, name_words: set[str], verb_forms: set[str], named_nearby: b
     # an argument's own words: "Boris Berezovsky" and "the banker Paul Girard",
     # not "Glushkov, a friend of Boris Berezovsky"
     own_words = [w for a in args for w in _name_words(a)]
-    named = [w for w in own_words if w.ent_type_ in _WHO or w.pos_ == "PROPN" and not w.ent_type_]
+    named = [w for w in own_words if (w.ent_type_ in _WHO or w.pos_ == "PROPN" and not w.ent_type_)
+             and not (w.dep_ == "compound" and w.head.pos_ == "NOUN")]  # "a Berlin court" names no one
     if any(_spelled(language.fold(w.text), name_words) for w in own_words) \
             or named_nearby and any(a.lower_ in ("he", "she") for a in args):
         return FRAME_MATCH if verb.lemma_.lower() in verb_forms else 1.0

@@ -245,6 +245,10 @@ Two years after the trial, in May 1961, Ivo Marsh was himself stabbed in Utrecht
 The clerk Amos Grey was found dead in Hull on 2 May 1977.
 The cause of death was a blow to the head, and the Metropolitan Police treats the case as murder, and nobody has been charged.
 """,
+    "pike.md": """# The Pike case
+
+On 4 June 2003 a Leeds court found the driver Tom Vale guilty of killing the cyclist Anna Pike.
+""",
     "okoro.md": """# The coach Emeka Okoro
 
 Emeka Okoro, the club's coach from 1990 and the author of its training manual, resigned in Lagos in May 1996 after a dispute with the board.
@@ -902,3 +906,9 @@ def test_the_asked_verb_done_to_something_else_does_not_answer(other_field):
     # the police "treat the case", nobody is said to have treated Grey
     a = _ask(other_field, "Which hospital treated Amos Grey?")
     assert a.refused, a.answer
+
+
+def test_a_place_naming_a_common_noun_is_nobody_else_in_the_clause(other_field):
+    # "a Leeds court" names no one the clause is about instead of Anna Pike
+    a = _ask(other_field, "Who killed Anna Pike?")
+    assert a.short_answer.startswith("Tom Vale"), a.answer
