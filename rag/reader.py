@@ -1292,8 +1292,11 @@ def _locatives(doc, verbs: list) -> list[tuple]:
         if t.dep_ == "pobj" and t.head.lower_ in _PLACE_PREPS and t.head.head in verbs \
                 and (t.pos_ == "NOUN" and t.ent_type_ not in ("DATE", "TIME") or t.pos_ == "PROPN" and (
                     not t.ent_type_ or t.ent_type_ == "PERSON" and t.head.lower_ in _IN_PREPS)):
-            sp = _phrase(doc, t)  # a common noun is said with its preposition: "in a US military hospital"
-            said = doc[t.head.i : t.i + 1].text if t.pos_ == "NOUN" else sp.text
+            sp = _phrase(doc, t)  # a common noun is said with its preposition: "in a US military hospital",
+            # and with what tells which one it is: "in room 522 of the Bellevue Hotel"
+            end = max([t.i] + [c.right_edge.i for c in t.rights if c.dep_ in ("nummod", "npadvmod", "appos")
+                               or c.dep_ == "prep" and c.lower_ == "of"])
+            said = doc[t.head.i : end + 1].text if t.pos_ == "NOUN" else sp.text
             out.append((said, language.fold(sp.text), "place", t, 1.0))
     return out
 

@@ -242,7 +242,7 @@ Two years after the trial, in May 1961, Ivo Marsh was himself stabbed in Utrecht
 """,
     "grey.md": """# The death of Amos Grey
 
-The clerk Amos Grey was found dead in Hull on 2 May 1977.
+The clerk Amos Grey was found dead on 2 May 1977 in room 14 of the Station Hotel.
 The cause of death was a blow to the head, and the Metropolitan Police treats the case as murder, and nobody has been charged.
 """,
     "pike.md": """# The Pike case
@@ -912,3 +912,8 @@ def test_a_place_naming_a_common_noun_is_nobody_else_in_the_clause(other_field):
     # "a Leeds court" names no one the clause is about instead of Anna Pike
     a = _ask(other_field, "Who killed Anna Pike?")
     assert a.short_answer.startswith("Tom Vale"), a.answer
+
+
+def test_a_common_noun_place_is_said_with_what_tells_which_one(other_field):
+    a = _ask(other_field, "Where was Amos Grey found dead?")
+    assert a.short_answer.startswith("In room 14 of the Station Hotel ["), a.answer
