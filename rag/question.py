@@ -117,6 +117,14 @@ def _content(tokens) -> frozenset[str]:
     )
 
 
+def _asked_verb(verb) -> frozenset[str]:
+    """The asked verb's lemma, though spaCy counts it a stop word ("move",
+    "go", "say", "call"): "When did Skripal move to Salisbury?" is about moving."""
+    if verb is None or verb.lemma_.lower() in _EVENT_VERBS | {"be", "have"} or not verb.is_alpha:
+        return frozenset()
+    return frozenset({_lemma(verb)})
+
+
 def _starts(doc) -> list[int]:
     """Token indices where a part begins: a wh-word at the start of the
     question or after a joiner, with its leading prepositions."""
@@ -462,7 +470,7 @@ def analyse_question(text: str) -> Question:
         asked = "".join(t.text_with_ws for t in toks).strip()
         parts.append(Part(asked=asked, type=typ, target=target, prep=prep,
                           verb=_lemma(verb) if verb is not None and verb.lemma_ != "be" else "",
-                          role=role, lemmas=_content(clause) - {target}, inverted=_inverted(clause),
+                          role=role, lemmas=(_content(clause) | _asked_verb(verb)) - {target}, inverted=_inverted(clause),
                           coordinate=coordinate, naming=_asks_name(clause, target), owner=_owner(clause, target),
                           arguments=_arguments(verb, target), modifiers=_modifiers(clause, target)))
     if not parts:
