@@ -1066,8 +1066,11 @@ def _acts_on_other(root, arguments: frozenset[str], verb_forms: set[str], patien
     slots = ("dobj", "nsubjpass") if patients else ("nsubj", "nsubjpass", "dobj")
     args = [a for c in verb.children if c.dep_ in slots and c.i not in own for a in (c, *c.conjuncts)
             if not a.left_edge.i <= root.i <= a.right_edge.i]  # (not "a sergeant of Wiltshire Police, James Dahl": the candidate's own)
-    if not args or any(a.lemma_.lower() in arguments or w.pos_ in ("PRON", "PROPN") for a in args for w in a.subtree):
-        return False  # (a name or pronoun in it may be the one asked: "the notary Jean Picard", "Anna Roos's niece, Eva Roos")
+    if not args or any(a.lemma_.lower() in arguments or w.pos_ == "PRON" or w.pos_ == "PROPN" and not (
+            w.dep_ == "compound" and w.head.pos_ == "NOUN") for a in args for w in a.subtree):
+        # (a pronoun or a name in it may be the one asked: "the clerk Emil Faure", "Anna Roos's
+        # niece, Eva Roos"; not a name that only says which thing: "the Glushkov death")
+        return False
     return any(a.pos_ == "NOUN" for a in args)
 
 

@@ -243,7 +243,7 @@ Two years after the trial, in May 1961, Ivo Marsh was himself stabbed in Utrecht
     "grey.md": """# The death of Amos Grey
 
 The clerk Amos Grey was found dead on 2 May 1977 in room 14 of the Station Hotel.
-The cause of death was a blow to the head, and the Metropolitan Police treats the case as murder, and nobody has been charged.
+The cause of death was a blow to the head, and the Metropolitan Police treats the Grey death as murder, and nobody has been charged.
 """,
     "pike.md": """# The Pike case
 
@@ -903,7 +903,7 @@ def test_a_date_of_a_description_in_the_answers_sentence_is_no_alternative(other
 
 
 def test_the_asked_verb_done_to_something_else_does_not_answer(other_field):
-    # the police "treat the case", nobody is said to have treated Grey
+    # the police "treat the Grey death", nobody is said to have treated Grey
     a = _ask(other_field, "Which hospital treated Amos Grey?")
     assert a.refused, a.answer
 
