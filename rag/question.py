@@ -413,14 +413,16 @@ _DISTRIBUTIVE = frozenset({"each", "respectively"})
 def _coordinated_names(doc, names: list[language.Value]) -> list[str]:
     """The names the question joins with "and" ("Khokhlov and Litvinenko"),
     whatever type the tagger gave them."""
-    roots = {}
+    roots = {}  # token index of each name's head -> the name
     for v in names:
         span = doc.char_span(v.start, v.end, alignment_mode="expand")
         if span is not None:
             roots[span.root.i] = v.text
-    joined = [i for i in roots if doc[i].dep_ == "conj" and doc[i].head.i in roots]
-    heads = list(dict.fromkeys(doc[i].head.i for i in joined))
-    return [roots[heads[0]]] + [roots[i] for i in joined if doc[i].head.i == heads[0]] if heads else []
+    for i, name in roots.items():  # the first name others are joined to, then those
+        joined = [roots[j] for j in roots if doc[j].dep_ == "conj" and doc[j].head.i == i]
+        if joined:
+            return [name, *joined]
+    return []
 
 
 def _distributed(part: Part, doc, names: list[language.Value]) -> list[Part]:
@@ -428,11 +430,11 @@ def _distributed(part: Part, doc, names: list[language.Value]) -> list[Part]:
     ("Khokhlov and Litvinenko were both poisoned. In what drink was each
     poison given?"), as one part per name, each about that one."""
     words = {w.lower() for w in re.findall(r"\w+", part.asked)}
-    people = [n for n in _coordinated_names(doc, names) if n not in part.asked] if words & _DISTRIBUTIVE else []
-    if len(people) < 2:
+    each = [n for n in _coordinated_names(doc, names) if n not in part.asked] if words & _DISTRIBUTIVE else []
+    if len(each) < 2:
         return [part]
     return [replace(part, asked=f"{part.asked} ({who})", inverted=f"{part.inverted} ({who})" if part.inverted else "", subject=who,
-                    lemmas=part.lemmas | {language.fold(w) for w in who.split()}) for who in people]
+                    lemmas=part.lemmas | {language.fold(w) for w in who.split()}) for who in each]
 
 
 def analyse_question(text: str) -> Question:

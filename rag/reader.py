@@ -1043,14 +1043,19 @@ def _frame_fit(root, name_words: set[str], verb_forms: set[str], named_nearby: b
     # an argument's own words: "Boris Berezovsky" and "the banker Paul Girard",
     # not "Glushkov, a friend of Boris Berezovsky"
     own_words = [w for a in args for w in _name_words(a)]
-    named = [w for w in own_words if (w.ent_type_ in _WHO or w.pos_ == "PROPN" and not w.ent_type_)
-             and not (w.dep_ == "compound" and w.head.pos_ == "NOUN")]  # "a Berlin court" names no one
+    named = [w for w in own_words if (w.ent_type_ in _WHO or w.pos_ == "PROPN" and not w.ent_type_) and not _says_which(w)]
     if any(_spelled(language.fold(w.text), name_words) for w in own_words) \
             or named_nearby and any(a.lower_ in ("he", "she") for a in args):
         return FRAME_MATCH if verb.lemma_.lower() in verb_forms else 1.0
     if any(w.lower_ in _PERSONAL for a in args for w in [a, *a.children]):
         return 1.0  # "is treating his death as murder": "his" may be the one asked
     return FRAME_OTHER if named else 1.0
+
+
+def _says_which(w) -> bool:
+    """Is the name only a modifier saying which thing a common noun is ("a
+    Berlin court", "the Glushkov death"), naming no one the clause is about?"""
+    return w.dep_ == "compound" and w.head.pos_ == "NOUN"
 
 
 def _acts_on_other(root, arguments: frozenset[str], verb_forms: set[str], patients: bool = False) -> bool:
@@ -1066,11 +1071,9 @@ def _acts_on_other(root, arguments: frozenset[str], verb_forms: set[str], patien
     slots = ("dobj", "nsubjpass") if patients else ("nsubj", "nsubjpass", "dobj")
     args = [a for c in verb.children if c.dep_ in slots and c.i not in own for a in (c, *c.conjuncts)
             if not a.left_edge.i <= root.i <= a.right_edge.i]  # (not "a sergeant of Wiltshire Police, James Dahl": the candidate's own)
-    if not args or any(a.lemma_.lower() in arguments or w.pos_ == "PRON" or w.pos_ == "PROPN" and not (
-            w.dep_ == "compound" and w.head.pos_ == "NOUN") for a in args for w in a.subtree):
-        # (a pronoun or a name in it may be the one asked: "the clerk Emil Faure", "Anna Roos's
-        # niece, Eva Roos"; not a name that only says which thing: "the Glushkov death")
-        return False
+    if not args or any(a.lemma_.lower() in arguments or w.pos_ == "PRON" or w.pos_ == "PROPN" and not _says_which(w)
+                       for a in args for w in a.subtree):
+        return False  # (a pronoun or a name in it may be the one asked: "the clerk Emil Faure", "Anna Roos's niece, Eva Roos")
     return any(a.pos_ == "NOUN" for a in args)
 
 
