@@ -66,6 +66,7 @@ class Part:
     arguments: frozenset[str] = frozenset()  # common nouns the asked verb takes as subject or object ("body" in "Where was Klement's body found?")
     owner: str = ""  # the named one whose X is asked ("markov" for "Markov's profession"): what describes them may answer
     subject: str = ""  # the one of several named a distributive part asks about ("In what drink was each poison given?")
+    bound: str = ""  # "end" for "until when", "start" for "since when": which end of a period is asked
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -408,6 +409,7 @@ def _as_wh(doc) -> tuple[str, str] | None:
 
 
 _DISTRIBUTIVE = frozenset({"each", "respectively"})
+_BOUNDS = {"until": "end", "till": "end", "since": "start", "from": "start"}  # "until when", "since when"
 
 
 def _coordinated_names(doc, names: list[language.Value]) -> list[str]:
@@ -469,12 +471,13 @@ def analyse_question(text: str) -> Question:
         verb = _verb_of(clause)
         verb = _reported(verb, clause) if verb is not None else None
         prep = toks[0].lower_ if toks[0].pos_ == "ADP" and typ in ("thing", "manner", "place") else ""
+        bound = _BOUNDS.get(toks[0].lower_, "") if typ == "date" else ""
         asked = "".join(t.text_with_ws for t in toks).strip()
         parts.append(Part(asked=asked, type=typ, target=target, prep=prep,
                           verb=_lemma(verb) if verb is not None and verb.lemma_ != "be" else "",
                           role=role, lemmas=(_content(clause) | _asked_verb(verb)) - {target}, inverted=_inverted(clause),
                           coordinate=coordinate, naming=_asks_name(clause, target), owner=_owner(clause, target),
-                          arguments=_arguments(verb, target), modifiers=_modifiers(clause, target)))
+                          arguments=_arguments(verb, target), modifiers=_modifiers(clause, target), bound=bound))
     if not parts:
         parts = [Part(asked=text, type="any", lemmas=_content(doc))]
     names = [v for s in language.analyse(text).sentences for v in s.values if v.kind in language.NAME_KINDS]

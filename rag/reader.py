@@ -463,6 +463,8 @@ class _Reader:
                     if sp is None:
                         continue
                     raw.append((v.text, v.norm, v.kind, sp.root, 1.0))
+            if part.bound:  # "until when": the end of a period ("from August 1999 to May 2008"), not its start
+                raw = [b for r in raw for b in _bounded(r, part.bound)]
             if part.type == "duration":  # "how long": a length in units ("174 pages"), not a bare count ("about 250,000", "one website")
                 raw = [r for r in raw if r[2] != "number" or _in_units(r[3].head if r[3].dep_ == "nummod" else r[3])]
             if part.type == "number" and part.target == "age":
@@ -905,6 +907,27 @@ class _Reader:
         names = self.part_names(part)
         rivals = [g for g in groups[1:] if _disagrees(win, g, names) and not (part.type == "place" and self.named_together(win, g))] or _alternatives(win, groups[1:], names) or _finer(win, groups[1:])
         return PartReading(part, [win], rivals[:2], best)
+
+
+_ENDS = {"end": frozenset({"to", "until", "till", "through"}), "start": frozenset({"from", "since"})}
+
+
+def _bounded(r: tuple, bound: str) -> list[tuple]:
+    """A date candidate as the asked end of a period: a period said as one
+    value ("July 1998 to August 1999") gives its end or start; a date
+    introduced by the other end's preposition ("from August 1999" for "until
+    when") is dropped."""
+    value, norm, kind, root, fit = r
+    if kind != "date":
+        return [r]
+    first, sep, last = value.partition(" to ")
+    if sep:
+        said = last if bound == "end" else first
+        said_norm = language.date_norm(said)
+        return [(said, said_norm, kind, root, fit)] if said_norm else []
+    prep = root.head.lower_ if root.dep_ == "pobj" else ""
+    other = _ENDS["start" if bound == "end" else "end"]
+    return [] if prep in other else [r]
 
 
 def _indefinite(root) -> bool:

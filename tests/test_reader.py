@@ -249,6 +249,10 @@ The cause of death was a blow to the head, and the Metropolitan Police treats th
 
 On 4 June 2003 a Leeds court found the driver Tom Vale guilty of killing the cyclist Anna Pike.
 """,
+    "lind-board.md": """# The Lind chairmanship
+
+The banker Otto Lind chaired the board of the Kiel savings bank from March 1990 to June 1998.
+""",
     "okoro.md": """# The coach Emeka Okoro
 
 Emeka Okoro, the club's coach from 1990 and the author of its training manual, resigned in Lagos in May 1996 after a dispute with the board.
@@ -924,3 +928,12 @@ def test_an_asked_verb_spacy_counts_a_stop_word_is_still_asked(other_field):
     a = _ask(other_field, "When did Tomas Berg move to Oslo?")
     assert a.refused, a.answer
     assert "move" in analyse_question("When did Tomas Berg move to Oslo?").parts[0].lemmas
+
+
+@pytest.mark.parametrize("question, start", [
+    ("Until when did Otto Lind chair the board of the Kiel savings bank?", "June 1998 ["),
+    ("From when did Otto Lind chair the board of the Kiel savings bank?", "March 1990 ["),
+])
+def test_until_when_and_from_when_ask_one_end_of_a_period(other_field, question, start):
+    a = _ask(other_field, question)
+    assert a.short_answer.startswith(start) and not a.disagreement, a.answer
