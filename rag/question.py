@@ -151,7 +151,7 @@ def _support(t) -> bool:
 
 
 def _verb_of(tokens) -> object | None:
-    verbs = [t for t in tokens if t.pos_ == "VERB"]
+    verbs = [t for t in tokens if t.pos_ == "VERB" and t.dep_ != "amod"]  # (not "the presiding judge")
     # not "did" before the subject, nor the "had" of a perfect ("What operation had the son gone in for?")
     main = [t for t in verbs if not _support(t)
             and not (t.lemma_ == "have" and any(v.tag_ == "VBN" and v.i > t.i for v in verbs))]

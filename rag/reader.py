@@ -479,8 +479,11 @@ class _Reader:
                 raw += _untagged_agents(doc, verbs)
                 raw += self._named_later(x, doc, verbs)
                 for t, noun in _agents_by_noun(doc, verb) if part.role == "agent" else []:
+                    # what the noun is of, or a name set before it, must be what the question names:
+                    # "the winner of the race" for "Who won the race?", not "the OUN leader" for "Who led the Cheka?"
                     of = [g.lemma_.lower() for c in noun.children if c.lower_ == "of" for g in c.children if g.dep_ == "pobj"]
-                    if all(w in self.q.lemmas for w in of):  # "the winner of the race" for "Who won the race?"
+                    of += [c.lemma_.lower() for c in noun.children if c.dep_ == "compound" and c.pos_ == "PROPN"]
+                    if all(w in self.q.lemmas for w in of):
                         exact.add(t.i)
                         by_noun.add(t.i)
                         said = _phrase(doc, t).text
@@ -593,6 +596,8 @@ class _Reader:
             if not describing and any(c.dep_ == "prep" and c.lower_ == "of" and any(g in name_anchors for g in c.children)
                                       for c in root.children):
                 continue  # "the poisoning of Georgi Markov": the asked event restated, not a value of it
+            if part.type in SINGLE_VALUED and name_words and _of_someone_else(root, name_words):
+                continue  # "Hugo Sorel, aged 61, was found dead in Dover": Sorel's age, not the asked one's
             if part.type in ("person", "place") and _describes(root, name_anchors):
                 continue  # "the OUN writer Lev Rebet", "Litvinenko, a former KGB officer": who the named one is, not who acted or where
             if part.type == "person" and root.dep_ == "compound" and root.head.pos_ == "NOUN":
@@ -735,7 +740,9 @@ class _Reader:
             out = []
             for v in s.values:
                 sp = s.span(v, d)
-                if v.kind in ("person", "org") and sp is not None and sp.root.dep_ in ("nsubj", "nsubjpass") and (
+                subject = sp is not None and (sp.root.dep_ in ("nsubj", "nsubjpass") or sp.root.dep_ == "appos"
+                                              and sp.root.head.dep_ in ("nsubj", "nsubjpass"))  # "The engineer Edith Carr was"
+                if v.kind in ("person", "org") and subject and (
                         v.kind == "person" or not s.text[: v.start - s.start].lower().endswith("the ")):
                     out.append(v)
             for t in d:  # a subject name the tagger left untyped ("Alexei Navalny was transferred")
@@ -749,12 +756,19 @@ class _Reader:
         if own:  # "Krasikov was handed back, and the Kremlin confirmed that he belonged ...": Krasikov
             return own[-1], subj[0]
         before = [s for s in self.passages[x.passage].analysis.sentences if s.end <= x.sentence.start]
-        for s in reversed(before[-PRONOUN_REACH:]):
+        reach = PRONOUN_REACH
+        for s in reversed(before):
+            if reach == 0:
+                break
+            reach -= 1
             # "Markov was taken into St James' Hospital. He died there": the subject, not the hospital
             d = s.doc()
             said = subjects(s, d)
             if said:
                 return said[-1], subj[0]
+            if any(t.dep_ == "nsubj" and t.lower_ in ("he", "she") for t in d):
+                reach += 1  # "John Snow was born in York. He trained ... treating Queen Victoria. He had doubted ...": the chain's subject
+                continue
             # else the most salient: "the police constable Albert Alexander", not "the Radcliffe Infirmary"
             people = sorted((v for v in s.values if v.kind == "person"), key=lambda v: _salience(s.span(v, d)))
             if people:
@@ -797,6 +811,11 @@ class _Reader:
         a = self.antecedent(x, doc)
         if a is not None:
             return _named(self.q, a[0])
+        pronouns = [t.i for t in doc if t.pos_ == "PRON" and t.lower_ in _PERSONAL]
+        before = [e for e in doc.ents if e.label_ == "PERSON" and pronouns and e.end <= pronouns[0]
+                  and e.root.dep_ in ("nsubj", "nsubjpass")]
+        if before:  # "Nikolai Glushkov, aged 68, was found dead in his home": the subject named before it
+            return any(_spelled(language.fold(w), name_words) for e in before for w in e.text.split())
         return bool(name_words & self.context_words(x.passage))
 
     def key_share(self, i: int, xs: list[Scored]) -> dict[int, float]:
@@ -905,7 +924,7 @@ class _Reader:
         win = groups[0]
         win.partners = _partners(win.best, self.q)
         names = self.part_names(part)
-        rivals = [g for g in groups[1:] if _disagrees(win, g, names) and not (part.type == "place" and self.named_together(win, g))] or _alternatives(win, groups[1:], names) or _finer(win, groups[1:])
+        rivals = [g for g in groups[1:] if _disagrees(win, g, names) and not (part.type == "place" and self.named_together(win, g))] or _alternatives(win, groups[1:], names) or _finer(win, groups[1:], lambda s: bool(self.verb_forms(part)[1] & s.lemmas))
         return PartReading(part, [win], rivals[:2], best)
 
 
@@ -1313,12 +1332,15 @@ def _untagged_agents(doc, verbs: list) -> list[tuple]:
 
 def _locatives(doc, verbs: list) -> list[tuple]:
     """Places where the asked verb happened that the tagger did not name: the
-    object of a place preposition of that verb, a common noun ("treated in a
+    object of a place preposition of that verb or of its object, a common noun ("treated in a
     US military hospital") or a proper noun untagged ("robbed ... in Ghent")
     or tagged a person: one is born in a town, not "in" a person ("born in Kalmar")."""
     out = []
     for t in doc:
-        if t.dep_ == "pobj" and t.head.lower_ in _PLACE_PREPS and t.head.head in verbs \
+        at = t.head.head  # the word the preposition belongs to: the verb, or its object ("moved its intake
+        if at.dep_ in ("dobj", "advmod") and at.head in verbs:  # upstream to Thames Ditton")
+            at = at.head
+        if t.dep_ == "pobj" and t.head.lower_ in _PLACE_PREPS and at in verbs \
                 and (t.pos_ == "NOUN" and t.ent_type_ not in ("DATE", "TIME") or t.pos_ == "PROPN" and (
                     not t.ent_type_ or t.ent_type_ == "PERSON" and t.head.lower_ in _IN_PREPS)):
             sp = _phrase(doc, t)  # a common noun is said with its preposition: "in a US military hospital",
@@ -1328,6 +1350,15 @@ def _locatives(doc, verbs: list) -> list[tuple]:
             said = doc[t.head.i : end + 1].text if t.pos_ == "NOUN" else sp.text
             out.append((said, language.fold(sp.text), "place", t, 1.0))
     return out
+
+
+def _of_someone_else(root, name_words: set[str]) -> bool:
+    """Is the value said of a person the question does not name, set beside
+    the name: "Hugo Sorel, aged 61", "Sorel, 61,"?"""
+    t = root.head
+    if t.dep_ in ("acl", "amod", "appos") and t.pos_ != "PROPN":
+        t = t.head  # "aged 61" hangs on the name
+    return t.ent_type_ == "PERSON" and not any(_spelled(language.fold(w.text), name_words) for w in _name_words(t))
 
 
 def _slot(t):
@@ -1458,10 +1489,11 @@ def _attachment(t):
 
 def _alike(a, b) -> bool:
     """Do two values belong alike: to one word, or each to a verb ("the BBC
-    gave 43, while other sources give 44"), not one to a noun ("Trotsky's
+    gave 43, while other sources give 44"), not to two acts, nor one to a noun ("Trotsky's
     secretary from 1933 ... disappeared in July 1938" gives no second date
     of the disappearance)?"""
-    return a.i == b.i or a.pos_ in ("VERB", "AUX") and b.pos_ in ("VERB", "AUX")
+    return a.i == b.i or a.pos_ in ("VERB", "AUX") and b.pos_ in ("VERB", "AUX") and (
+        a.lemma_ == b.lemma_ or a.lemma_ in _SAYING and b.lemma_ in _SAYING)  # (not "jabbed on 7 September and died on 11 September")
 
 
 def _of_asked(root, name_words: set[str]) -> bool:
@@ -1473,15 +1505,18 @@ def _of_asked(root, name_words: set[str]) -> bool:
     return any(_spelled(language.fold(t.text), name_words) for t in people if _distance(root, t) == near)
 
 
-def _finer(win: Group, others: list[Group]) -> list[Group]:
+def _finer(win: Group, others: list[Group], says_act) -> list[Group]:
     """Dates that agree with the answer's wording but not with one of its
     members: "July 1938" [2], while one passage gives "12 July 1938" and
     another "13 July 1938". The sources differ below the answer's precision;
-    both precise dates are said."""
+    both precise dates are said, when their sentences say the asked act
+    (`says_act`; not "On Thursday 7 September 1978 Markov was waiting at a
+    bus stop" beside his death in 1978)."""
     if win.best.kind != "date":
         return []
     finer = [g for g in others if g.best.kind == "date" and language.same_value(g.best.norm, win.best.norm, "date")
-             and language.date_precision(g.best.norm) > language.date_precision(win.best.norm)]
+             and language.date_precision(g.best.norm) > language.date_precision(win.best.norm)
+             and says_act(g.best.sentence.sentence)]
     if finer:
         win.finest = True
     return finer

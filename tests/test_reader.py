@@ -95,6 +95,28 @@ She had fallen in her studio, and she died nine days after the fall, at the age 
 
 Ines Duarte, whose bronzes stand in Lisbon, died in Portugal in 2001.
 """,
+    "waterworks.md": """# The Dunmore waterworks
+
+The engineer Margaret Holt was born in Carlisle in 1841.
+She trained in Glasgow and surveyed the estates of Sir Walter Grange.
+She had long distrusted the old reservoir and in 1879 published a report, *On the Purity of Town Water*, urging a new source.
+In 1880 the Dunmore Water Company had moved its intake upstream to Thames Ditton, while the Fenwick Company still drew water from the river near Ashby.
+""",
+    "dragan.md": """# The poet Ivo Dragan
+
+The poet Ivo Dragan was jabbed at a tram stop in Hull on 7 September 1978 and died on 11 September 1978.
+""",
+    "guild.md": """# The Hallam Guild
+
+The Hallam Guild was founded by royal charter on 4 April 1602 and led by Thomas Avery.
+Marek Wren was not the first Tarvo leader to die abroad.
+""",
+    "dover.md": """# The Dover poisoning
+
+Petra Lund and her father were poisoned in Dover in 2010.
+Hugo Sorel, aged 61, was found dead in his flat in 2011.
+Rosa Vane, aged 54, died in Dover in 2012.
+""",
     "voss.md": """# The novelist Clara Voss
 
 The novelist Clara Voss wrote "The Salt Orchard" (1998), which won the Hallworth Medal and was translated into nine languages.
@@ -527,6 +549,12 @@ def test_an_operation_is_not_a_person_and_had_is_not_the_asked_verb(other_field)
     assert a.short_answer.lower().startswith("knee operation"), a.answer
 
 
+def test_a_participle_before_a_noun_is_not_the_asked_verb():
+    # "the presiding judge" asks for a judge; "presiding" only says which one
+    part = analyse_question("Who was the presiding judge in the Harlow trial?").parts[0]
+    assert (part.target, part.verb) == ("judge", "")
+
+
 def test_the_name_of_an_x_is_a_name_whatever_its_kind(other_field):
     a = _ask(other_field, "What was the name of the Danish tanker that took Jan Brandt to Iceland?")
     assert a.short_answer.startswith("Solvang"), a.answer
@@ -937,3 +965,35 @@ def test_an_asked_verb_spacy_counts_a_stop_word_is_still_asked(other_field):
 def test_until_when_and_from_when_ask_one_end_of_a_period(other_field, question, start):
     a = _ask(other_field, question)
     assert a.short_answer.startswith(start) and not a.disagreement, a.answer
+
+
+def test_he_continues_the_subject_of_a_chain_of_he_sentences(other_field):
+    # "She trained ... the estates of Sir Walter Grange. She ... published": Margaret Holt, named two sentences back
+    a = _ask(other_field, "Who published On the Purity of Town Water?")
+    assert a.short_answer.startswith("Margaret Holt"), a.answer
+
+
+def test_a_place_of_the_asked_verbs_object_answers_where(other_field):
+    # spaCy hangs "to Thames Ditton" on "upstream", the verb's object; "near Ashby" is the other company's
+    a = _ask(other_field, "Where did the Dunmore Water Company move its intake?")
+    assert a.short_answer.startswith("Thames Ditton"), a.answer
+
+
+def test_a_leader_of_something_else_did_not_lead_the_thing_asked(other_field):
+    # "the first Tarvo leader" is no leader of the Hallam Guild
+    a = _ask(other_field, "Who led the Hallam Guild when it was founded?")
+    assert a.short_answer.startswith("Thomas Avery"), a.answer
+
+
+@pytest.mark.parametrize("question", ["How old was Petra Lund when she was poisoned?",
+                                      "How old was Petra Lund when she was poisoned in Dover?"])
+def test_an_age_set_beside_someone_else_is_not_the_one_askeds(other_field, question):
+    # "Hugo Sorel, aged 61, was found dead in his flat": "his" is Sorel; "Rosa Vane, aged 54": Vane's age
+    a = _ask(other_field, question)
+    assert a.refused, a.answer
+
+
+def test_two_acts_of_one_sentence_give_no_alternatives(other_field):
+    # "jabbed on 7 September and died on 11 September": the attack's date is no rival of the death's
+    a = _ask(other_field, "When did Ivo Dragan die?")
+    assert a.short_answer.startswith("11 September 1978") and not a.disagreement, a.answer
