@@ -40,7 +40,8 @@ _NAME_NOUNS = frozenset({"name", "title", "nickname", "alias", "codename"})
 _PLACE_NOUNS = frozenset({"city", "town", "country", "village", "place", "state", "region", "location",
                           "street", "address", "province", "capital", "island", "area", "district"})
 _HOW = {"many": "number", "much": "number", "old": "number", "long": "duration", "far": "quantity",
-        "often": "number", "large": "quantity", "big": "quantity", "tall": "quantity", "high": "quantity"}
+        "often": "number", "large": "quantity", "big": "quantity", "tall": "quantity", "high": "quantity",
+        "wide": "quantity", "deep": "quantity", "heavy": "quantity"}
 # Verbs whose "what" asks for an event, not for a thing.
 _EVENT_VERBS = frozenset({"do", "happen", "occur"})
 # Words a part boundary may sit after: "..., and with what weapon", "Where and when".
@@ -198,6 +199,19 @@ def _coordinated(toks) -> list[list]:
     first = [t for t in toks if t.i not in second | cc]
     other = [t for t in toks if not (wh.i < t.i < min(second)) or t.i in second]
     return [first, other]
+
+
+def _wh_phrase(toks) -> int:
+    """How many of the part's first words (punctuation and prepositions aside)
+    are its wh-phrase: "where" 1, "how long" 2, "how wide is ..." 2."""
+    words = [t for t in toks if not t.is_punct and t.pos_ != "ADP"]
+    n = 0
+    for t in words:
+        if t.tag_ in ("WP", "WDT", "WRB", "WP$") or n and words[n - 1].lower_ == "how" and t.pos_ in ("ADJ", "ADV"):
+            n += 1
+        else:
+            break
+    return n
 
 
 def _type_of(tokens) -> tuple[str, str, str]:
@@ -462,11 +476,13 @@ def analyse_question(text: str) -> Question:
     parts: list[Part] = []
     for i, (coordinate, toks) in enumerate(raw):
         clause = toks
-        if len([t for t in toks if not t.is_punct and t.pos_ != "ADP"]) <= 1:
+        if _wh_phrase(toks) == len([t for t in toks if not t.is_punct and t.pos_ != "ADP"]):  # "where", "how long"
             if i + 1 < len(raw):
-                clause = toks + raw[i + 1][1][1:]
+                nxt = raw[i + 1][1]
+                clause = toks + nxt[max(_wh_phrase(nxt), 1):]
             elif i > 0:  # "When did Trotsky die, and where?": the previous part's clause
-                clause = toks + raw[i - 1][1][1:]
+                prev = raw[i - 1][1]
+                clause = toks + prev[max(_wh_phrase(prev), 1):]
         typ, target, role = _type_of(clause if len(toks) <= 2 else toks)
         verb = _verb_of(clause)
         verb = _reported(verb, clause) if verb is not None else None

@@ -165,7 +165,7 @@ class Group:
 
     @property
     def value(self) -> str:
-        return " and ".join([self.shown.value, *self.partners])
+        return " and ".join([_balanced(self.shown.value), *self.partners])
 
     def _states_shown(self, c: Candidate) -> bool:
         """Does this member state the value as fully as it is said? ("July
@@ -469,6 +469,10 @@ class _Reader:
                 raw = [r for r in raw if r[2] != "number" or _in_units(r[3].head if r[3].dep_ == "nummod" else r[3])]
             if part.type == "number" and part.target == "age":
                 raw = [r for r in raw if _age(r[3], r[0])]  # "How old was he?" is not answered by "5 shots"
+            if part.type == "quantity" and part.measured:
+                # "1,000 feet long and 110 feet wide": a measure hangs on the adjective it gives
+                raw = [r for r in raw if not (r[3].dep_ == "npadvmod" and r[3].head.pos_ == "ADJ"
+                                              and r[3].head.lemma_.lower() != part.measured)]
             if part.measured:
                 # a number counts what it is set beside: "153 Russian diplomats", "four days after";
                 # "How many children?" is not answered by "aged 67", nor "How many days?" by "at the age of 49"
@@ -1472,7 +1476,14 @@ def _alternatives(win: Group, others: list[Group], name_words: set[str]) -> list
         return []
     return [g for g in others if g.members[0].kind == top.kind and _same_grain(top, g.best) and any(
         c.sentence is top.sentence and c.score >= ALTERNATIVE_RATIO * top.score and _of_asked(c.root, name_words)
-        and _alike(_attachment(c.root), _attachment(top.root)) for c in g.members)]
+        and _alike(_attachment(c.root), _attachment(top.root)) and not _restates(c.root, top.root) for c in g.members)]
+
+
+def _restates(a, b) -> bool:
+    """Is one value an apposition of the other: the same said again, "about
+    200,000 miles (320,000 kilometres)"?"""
+    return a is not None and b is not None and (
+        a.dep_ == "appos" and a.head.i == b.i or b.dep_ == "appos" and b.head.i == a.i)
 
 
 def _attachment(t):
@@ -1574,6 +1585,14 @@ def _unmentioned(q: Question, passages: list[Passage]) -> list[str]:
 
 def _cite(passages: list[int]) -> str:
     return "".join(f"[{p + 1}]" for p in passages[:2])
+
+
+def _balanced(value: str) -> str:
+    """A value without a bracket the tagger's span left open: "State Security"
+    for "State Security (Darzhavna Sigurnost"."""
+    if value.count("(") > value.count(")"):
+        value = value[: value.rfind("(")].rstrip(" ,;")
+    return value
 
 
 def _clean(text: str) -> str:

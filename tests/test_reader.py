@@ -106,6 +106,11 @@ In 1880 the Dunmore Water Company had moved its intake upstream to Thames Ditton
 
 The poet Ivo Dragan was jabbed at a tram stop in Hull on 7 September 1978 and died on 11 September 1978.
 """,
+    "footbridge.md": """# The Orrin footbridge
+
+The Orrin footbridge is 240 feet long and 12 feet wide.
+Its main span rises about 30 metres (98 feet) above the river.
+""",
     "guild.md": """# The Hallam Guild
 
 The Hallam Guild was founded by royal charter on 4 April 1602 and led by Thomas Avery.
@@ -997,3 +1002,24 @@ def test_two_acts_of_one_sentence_give_no_alternatives(other_field):
     # "jabbed on 7 September and died on 11 September": the attack's date is no rival of the death's
     a = _ask(other_field, "When did Ivo Dragan die?")
     assert a.short_answer.startswith("11 September 1978") and not a.disagreement, a.answer
+
+
+def test_a_measure_is_of_the_adjective_it_hangs_on(other_field):
+    # "240 feet long and 12 feet wide": the width is not a rival of the length
+    a = _ask(other_field, "How wide is the Orrin footbridge?")
+    assert a.short_answer.startswith("12 feet") and not a.disagreement, a.answer
+    # "How long and how wide ...?": the bare first part shares the second's clause
+    first = analyse_question("How long and how wide is the Orrin footbridge?").parts[0]
+    assert first.asked == "How long" and "footbridge" in first.lemmas
+
+
+def test_a_value_restated_in_brackets_is_no_rival(other_field):
+    a = _ask(other_field, "How high does the main span of the Orrin footbridge rise?")
+    assert a.short_answer.lower().startswith("about 30 metres") and not a.disagreement, a.answer
+
+
+def test_a_value_never_leaves_a_bracket_open():
+    from rag.reader import _balanced
+
+    assert _balanced("State Security (Darzhavna Sigurnost") == "State Security"
+    assert _balanced("the Charité (Berlin)") == "the Charité (Berlin)"
