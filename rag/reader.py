@@ -630,8 +630,10 @@ class _Reader:
                     held.dep_ in ("nsubj", "nsubjpass") and held.head.lemma_ != "be" or kind == "org" and held.dep_ in ("dobj", "poss")
                     or held.dep_ == "pobj" and held.head.dep_ == "agent"):
                 continue  # "The same NKVD killed Reiss near Lausanne", "confirmed by Ukraine": who acts or is acted on, not where
-            if part.prep and root.dep_ == "pobj" and root.head.lower_ == part.prep:
-                fit = max(fit, PREP_FIT)  # "with what weapon" -> "... with a mountaineer's ice axe"
+            if part.prep and root.dep_ == "pobj" and root.head.lower_ == part.prep and root.head.head in verbs:
+                # "with what weapon" -> "murdered him with a mountaineer's ice axe" (the asked verb's
+                # own preposition: not "Accounts differ on the day" for "On what ship was he deported?")
+                fit = max(fit, PREP_FIT)
             if part.target and kind == "thing":
                 fit = fit ** FIT_SHARPNESS
             frame = _frame_fit(root, name_words, verb_forms, he_asked) if name_words and root.i not in by_noun else 1.0
@@ -1474,9 +1476,23 @@ def _alternatives(win: Group, others: list[Group], name_words: set[str]) -> list
     top = win.best
     if top.kind not in SINGLE_VALUED:
         return []
+    said = _reported(top.root)
     return [g for g in others if g.members[0].kind == top.kind and _same_grain(top, g.best) and any(
-        c.sentence is top.sentence and c.score >= ALTERNATIVE_RATIO * top.score and _of_asked(c.root, name_words)
-        and _alike(_attachment(c.root), _attachment(top.root)) and not _restates(c.root, top.root) for c in g.members)]
+        c.sentence is top.sentence and _of_asked(c.root, name_words) and not _restates(c.root, top.root) and (
+            c.score >= ALTERNATIVE_RATIO * top.score and _alike(_attachment(c.root), _attachment(top.root))
+            or said and _reported(c.root))  # each what a source says: "some say 1991, others 1993"
+        for c in g.members)]
+
+
+def _reported(t) -> bool:
+    """Is the value what a saying verb says ("some versions say 1961", "most
+    sources say he was made a Hero in 1960"), not when or where it was said
+    ("confirmed on 2 August 2024 that ...")?"""
+    while t is not None and t.head.i != t.i:
+        if t.head.pos_ == "VERB" and t.head.lemma_.lower() in _SAYING:
+            return t.dep_ in ("dobj", "ccomp", "xcomp", "attr")
+        t = t.head
+    return False
 
 
 def _restates(a, b) -> bool:
@@ -1520,14 +1536,18 @@ def _finer(win: Group, others: list[Group], says_act) -> list[Group]:
     """Dates that agree with the answer's wording but not with one of its
     members: "July 1938" [2], while one passage gives "12 July 1938" and
     another "13 July 1938". The sources differ below the answer's precision;
-    both precise dates are said, when their sentences say the asked act
-    (`says_act`; not "On Thursday 7 September 1978 Markov was waiting at a
-    bus stop" beside his death in 1978)."""
+    both precise dates are said, when their sentence says the asked act
+    (`says_act`) or gives two of them ("some say he landed on 8 January
+    1937, others on 9 January 1937"); not "On Thursday 7 September 1978
+    Markov was waiting at a bus stop" beside his death in 1978."""
     if win.best.kind != "date":
         return []
     finer = [g for g in others if g.best.kind == "date" and language.same_value(g.best.norm, win.best.norm, "date")
-             and language.date_precision(g.best.norm) > language.date_precision(win.best.norm)
-             and says_act(g.best.sentence.sentence)]
+             and language.date_precision(g.best.norm) > language.date_precision(win.best.norm)]
+    precise = language.date_precision(win.best.norm)
+    finer = [g for g in finer if says_act(g.best.sentence.sentence) or any(
+        h is not g and c.sentence is g.best.sentence and language.date_precision(c.norm) > precise
+        for h in [win, *finer] for c in h.members)]
     if finer:
         win.finest = True
     return finer

@@ -111,6 +111,14 @@ The poet Ivo Dragan was jabbed at a tram stop in Hull on 7 September 1978 and di
 The Orrin footbridge is 240 feet long and 12 feet wide.
 Its main span rises about 30 metres (98 feet) above the river.
 """,
+    "tarvo.md": """# The Tarvo Society and the ferry Skarv
+
+Accounts differ on when the Tarvo Society was founded: some say 1721, others 1724.
+Most sources say its founder Ida Berg was born in Malmo; one parish register says she was born in Ystad.
+The ferry Skarv reached Bergen in March 1911.
+Accounts differ on the day the ferry Skarv arrived at Bergen: some say she docked on 9 March 1911, others on 10 March 1911.
+The harbour master Olav Rask said on 3 May 1920 that the ferry Nordlys had sunk on 1 May 1920.
+""",
     "guild.md": """# The Hallam Guild
 
 The Hallam Guild was founded by royal charter on 4 April 1602 and led by Thomas Avery.
@@ -1023,3 +1031,19 @@ def test_a_value_never_leaves_a_bracket_open():
 
     assert _balanced("State Security (Darzhavna Sigurnost") == "State Security"
     assert _balanced("the Charité (Berlin)") == "the Charité (Berlin)"
+
+
+@pytest.mark.parametrize("question, values", [
+    ("When was the Tarvo Society founded?", ("1721", "1724")),
+    ("Where was Ida Berg born?", ("Malmo", "Ystad")),
+    # the month most passages give, and the two days one sentence reports
+    ("On which date did the ferry Skarv reach Bergen?", ("9 March 1911", "10 March 1911")),
+])
+def test_what_different_sources_are_said_to_say_differs(other_field, question, values):
+    a = _ask(other_field, question)
+    assert a.disagreement and all(v in a.short_answer for v in values), a.answer
+
+
+def test_when_a_thing_was_said_is_no_rival_of_what_was_said(other_field):
+    a = _ask(other_field, "When did the ferry Nordlys sink?")
+    assert a.short_answer.startswith("1 May 1920") and not a.disagreement, a.answer
