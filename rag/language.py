@@ -498,6 +498,11 @@ def parse(text: str):
     return nlp()(text)
 
 
+def particle(verb) -> str:
+    """The particle of a phrasal verb ("down" of "came down"), "" when none."""
+    return next((c.lower_ for c in verb.children if c.dep_ == "prt"), "")
+
+
 def is_stop(word: str) -> bool:
     """A function word ("the", "of", "his") by spaCy's English list."""
     return nlp().vocab[word].is_stop

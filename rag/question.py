@@ -39,6 +39,7 @@ _LENGTH_NOUNS = frozenset({"length", "duration", "period", "term", "span"})
 _NAME_NOUNS = frozenset({"name", "title", "nickname", "alias", "codename"})
 _PLACE_NOUNS = frozenset({"city", "town", "country", "village", "place", "state", "region", "location",
                           "street", "address", "province", "capital", "island", "area", "district"})
+_PART_NOUNS = frozenset({"part", "side", "corner", "end", "edge"})  # of a place, a place
 _HOW = {"many": "number", "much": "number", "old": "number", "long": "duration", "far": "quantity",
         "often": "number", "large": "quantity", "big": "quantity", "tall": "quantity", "high": "quantity",
         "wide": "quantity", "deep": "quantity", "heavy": "quantity"}
@@ -68,6 +69,7 @@ class Part:
     owner: str = ""  # the named one whose X is asked ("markov" for "Markov's profession"): what describes them may answer
     subject: str = ""  # the one of several named a distributive part asks about ("In what drink was each poison given?")
     bound: str = ""  # "end" for "until when", "start" for "since when": which end of a period is asked
+    particle: str = ""  # the asked verb's particle: "down" of "come down", "hand down"
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -285,7 +287,8 @@ def _type_of(tokens) -> tuple[str, str, str]:
         return "number", target, role
     if target in _LENGTH_NOUNS:
         return "duration", target, role
-    if target in _PLACE_NOUNS:
+    if target in _PLACE_NOUNS or target in _PART_NOUNS and nouns and any(  # "which part of Ukraine": a place in it
+            g.ent_type_ in ("GPE", "LOC") for c in nouns[-1].children if c.lower_ == "of" for g in c.children):
         return "place", target, role
     return "thing", target, role
 
@@ -493,7 +496,8 @@ def analyse_question(text: str) -> Question:
                           verb=_lemma(verb) if verb is not None and verb.lemma_ != "be" else "",
                           role=role, lemmas=(_content(clause) | _asked_verb(verb)) - {target}, inverted=_inverted(clause),
                           coordinate=coordinate, naming=_asks_name(clause, target), owner=_owner(clause, target),
-                          arguments=_arguments(verb, target), modifiers=_modifiers(clause, target), bound=bound))
+                          arguments=_arguments(verb, target), modifiers=_modifiers(clause, target), bound=bound,
+                          particle=language.particle(verb) if verb is not None else ""))
     if not parts:
         parts = [Part(asked=text, type="any", lemmas=_content(doc))]
     names = [v for s in language.analyse(text).sentences for v in s.values if v.kind in language.NAME_KINDS]

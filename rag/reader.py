@@ -378,8 +378,10 @@ class _Reader:
         name_words = self.part_names(part)
         if not self.mentions_asked(x.passage, part):
             return []  # a passage that mentions none of the question's names says nothing of them ("When was Lugovoy born?")
-        verbs = [t for t in doc if t.lemma_.lower() == verb or t.lemma_.lower() in verb_forms and _eventive(t)
-                 and not _agent_noun(t.lemma_.lower(), verb)]  # "the writer Conan Doyle" did not write what was asked
+        verbs = [t for t in doc if (t.lemma_.lower() == verb or t.lemma_.lower() in verb_forms and _eventive(t)
+                                    and not _agent_noun(t.lemma_.lower(), verb))  # "the writer Conan Doyle" did not write what was asked
+                 and not (part.particle and t.lemma_.lower() == verb and language.particle(t) != part.particle)]
+        # (a phrasal verb is another verb without its particle: "came three days after" is no "come down")
         verbal = [t for t in verbs if t.pos_ in ("VERB", "AUX")]  # a clause belongs to a verb, not to "the hearing"
         verb_anchors = verbs or [t for t in doc if t.lemma_.lower() in focus and t.lower_ not in name_words]
         # a sentence without the asked verb says less about the asked event
@@ -570,15 +572,15 @@ class _Reader:
             # (KIND_ONLY_FIT) in a sentence that says X or the asked verb
             # (not "Russia" for "Skripal's cat"); else the name itself must be close to X
             if part.target and part.type in ("thing", "person"):  # "which officer", "Who was his secretary?"
-                named = [r for r in raw if r[2] != "thing"]
-                if named:
+                names_said = [r for r in raw if r[2] != "thing"]
+                if names_said:
                     kinds_fit = self.kind_fit(part)
                     kind_only = KIND_ONLY_FIT if (verb and says_verb or self.says_target(part, s)) and narrowed else 0.0
                     # the name or its head noun, whichever is closer to X ("the Duff Cooper Prize" ~ "award")
-                    sims = np.maximum(self._sims(part.target, [r[0] for r in named]),
-                                      self._sims(part.target, [r[3].text for r in named]))
+                    sims = np.maximum(self._sims(part.target, [r[0] for r in names_said]),
+                                      self._sims(part.target, [r[3].text for r in names_said]))
                     keep = [r for r in raw if r[2] == "thing"]
-                    for r, sim in zip(named, sims):
+                    for r, sim in zip(names_said, sims):
                         beside = _beside(r[3], part.target, r[1]) and narrowed
                         if kinds_fit.get("place") == 1.0 and r[3].ent_type_ == "GPE" and not beside:
                             continue  # a site ("which hospital") is not a country or city: territory nouns make a "place" part
@@ -1496,10 +1498,13 @@ def _reported(t) -> bool:
 
 
 def _restates(a, b) -> bool:
-    """Is one value an apposition of the other: the same said again, "about
-    200,000 miles (320,000 kilometres)"?"""
-    return a is not None and b is not None and (
-        a.dep_ == "appos" and a.head.i == b.i or b.dep_ == "appos" and b.head.i == a.i)
+    """Does one value say the other again, as an apposition ("about 200,000
+    miles (320,000 kilometres)") or as the place it lies in ("in Villajoyosa
+    in Spain")?"""
+    def within(x, y):  # (the tagger hangs "in Spain" on the verb or on "Villajoyosa": either, right after it)
+        return x.dep_ == "appos" and x.head.i == y.i or x.dep_ == "pobj" and x.head.lower_ in _IN_PREPS | {"of"} \
+            and (x.head.head.i == y.i or x.head.i == y.i + 1)
+    return a is not None and b is not None and (within(a, b) or within(b, a))
 
 
 def _attachment(t):

@@ -119,6 +119,10 @@ The ferry Skarv reached Bergen in March 1911.
 Accounts differ on the day the ferry Skarv arrived at Bergen: some say she docked on 9 March 1911, others on 10 March 1911.
 The harbour master Olav Rask said on 3 May 1920 that the ferry Nordlys had sunk on 1 May 1920.
 """,
+    "petrov.md": """# The courier Ivan Petrov
+
+The courier Ivan Petrov was found dead in Split in Croatia in 1999.
+""",
     "guild.md": """# The Hallam Guild
 
 The Hallam Guild was founded by royal charter on 4 April 1602 and led by Thomas Avery.
@@ -1047,3 +1051,15 @@ def test_what_different_sources_are_said_to_say_differs(other_field, question, v
 def test_when_a_thing_was_said_is_no_rival_of_what_was_said(other_field):
     a = _ask(other_field, "When did the ferry Nordlys sink?")
     assert a.short_answer.startswith("1 May 1920") and not a.disagreement, a.answer
+
+
+def test_a_place_and_the_place_it_lies_in_are_no_disagreement(other_field):
+    a = _ask(other_field, "Where was Ivan Petrov found dead?")
+    assert a.short_answer.startswith(("Split", "In Split")) and not a.disagreement, a.answer
+
+
+def test_a_part_of_a_place_is_a_place_and_a_phrasal_verb_keeps_its_particle():
+    assert analyse_question("In which part of Norway did the plane come down?").parts[0].type == "place"
+    assert analyse_question("Which part of the report was redacted?").parts[0].type == "thing"
+    part = analyse_question("What sentence did the court hand down to Harlow?").parts[0]
+    assert (part.verb, part.particle) == ("hand", "down")
