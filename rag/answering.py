@@ -191,23 +191,10 @@ def ask_stream(
     standalone, passages, reading = best
     if rewrite:  # "... in which city was the secretary born?": whom a description means is asked of the sources first
         standalone, passages, reading = _bridged(standalone, passages, reading, find, engine, index)
+    passages, reading = _with_parts(standalone, passages, reading, find, engine, index)
+    if rewrite:  # "Who murdered Trotsky, and where did the killer die?": the killer is the first part's answer
+        standalone, passages, reading = _referred(standalone, passages, reading, find, engine, index)
     yield Event("standalone", standalone)
-    if reading.question.compound and passages:
-        # A question in several parts may need a passage for each: search each part too.
-        names = [v.text for v in reading.question.names]
-        have = {p.chunk_id for p in passages}
-        extra = []
-        for part in reading.question.parts:
-            # with the names the part itself holds, else the question's ("What sentence did
-            # Stashynsky receive, and where was Khokhlov treated?": each part its own one)
-            own = [n for n in names if n in part.asked] or names
-            for p in engine.fit(find(" ".join([part.asked, *own])))[:PART_PASSAGES]:
-                if p.chunk_id not in have:
-                    have.add(p.chunk_id)
-                    extra.append(p)
-        if extra:
-            passages = passages + extra
-            reading = read(standalone, passages, index, scoring_embedder(index))
     if passages and retrieve is None and any(not p.groups and p.part.type != "any" for p in reading.parts):
         # A part no passage answers with a value: read the source most about the
         # question further than the per-source cap allows ("How was Markov
@@ -263,6 +250,54 @@ def ask_stream(
                                             for v in p["values"]]} for p in parts_of(reading)])
     _verify(answer, [passages[i - 1] for i in parser.order], scoring_embedder(index))
     yield Event("done", answer=answer)
+
+
+def _with_parts(question: str, passages: list[Passage], reading: Reading, find, engine: Engine, index: Index):
+    """A question in several parts may need a passage for each: each part is
+    searched too, and the question read again with what they add."""
+    if not (reading.question.compound and passages):
+        return passages, reading
+    names = [v.text for v in reading.question.names]
+    have = {p.chunk_id for p in passages}
+    extra = []
+    for part in reading.question.parts:
+        # with the names the part itself holds, else the question's ("What sentence did
+        # Stashynsky receive, and where was Khokhlov treated?": each part its own one)
+        own = [n for n in names if n in part.asked] or names
+        for p in engine.fit(find(" ".join([part.asked, *own])))[:PART_PASSAGES]:
+            if p.chunk_id not in have:
+                have.add(p.chunk_id)
+                extra.append(p)
+    if not extra:
+        return passages, reading
+    passages = passages + extra
+    return passages, read(question, passages, index, scoring_embedder(index))
+
+
+def _referred(question: str, passages: list[Passage], reading: Reading, find, engine: Engine, index: Index):
+    """(question, passages, reading) with a later part's "the killer" or "he"
+    replaced by the person an earlier part is answered with (rag/bridges.py),
+    when the sources then answer that part, and, for a pronoun, answer it with
+    stronger typed evidence than the other reading; else as they were."""
+    answers = [p.groups[0].shown.value if p.groups and p.part.type == "person" else "" for p in reading.parts]
+    embedder = scoring_embedder(index)
+    resolved = bridges.refer_back(question, [p.part.asked for p in reading.parts], answers,
+                                  lambda noun: names_a_person(noun, embedder))
+    if resolved is None:
+        return question, passages, reading
+    text, described, k = resolved
+    have = {p.chunk_id for p in passages}
+    more = passages + [p for p in engine.fit(find(text)) if p.chunk_id not in have]
+    more, again = _with_parts(text, more, read(text, more, index, embedder), find, engine, index)
+    if k >= len(again.parts) or not again.parts[k].answered:
+        return question, passages, reading
+    # the other parts as the question asked them (the name put in would not answer "Who murdered
+    # Trotsky?" any more), read on the same passages so that citations stay put
+    base = read(question, more, index, embedder) if len(more) > len(passages) else reading
+    merged = Reading(base.question, more, base.parts[:k] + [again.parts[k]] + base.parts[k + 1:], base.sentences)
+    better = described or not base.parts[k].answered or again.parts[k].groups and base.parts[k].groups and \
+        again.parts[k].groups[0].votes > base.parts[k].groups[0].votes
+    return (text, more, merged) if better else (question, passages, reading)
 
 
 def _bridged(question: str, passages: list[Passage], reading: Reading, find, engine: Engine, index: Index):

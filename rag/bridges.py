@@ -13,6 +13,9 @@ A description is a bridge when it is
   possessive resolved ("Trotsky's secretary");
 - a definite noun for a person with a phrase or clause of its own ("the man
   Litvinenko said his superiors wanted killed"): that phrase is asked.
+
+A later part may also refer back to the person an earlier part asks for:
+"Who murdered Trotsky, and where did the killer die?" (`refer_back`).
 """
 
 from __future__ import annotations
@@ -147,3 +150,37 @@ def rewrite(question: str, is_person: Callable[[str], bool], answer: Callable[[s
         out.append(question[at:b.start] + name)
         at = b.end
     return "".join(out) + question[at:] if out else question
+
+
+_PRONOUNS = frozenset({"he", "she", "him", "her"})
+
+
+def refer_back(question: str, parts: list[str], answers: list[str],
+               is_person: Callable[[str], bool]) -> tuple[str, bool, int] | None:
+    """`question` with the first back-reference of a later part to an earlier
+    part's answer replaced by it: a bare definite noun for a person ("the
+    killer", "that agent") or a personal pronoun ("where was he tried?").
+    `answers[i]` is the person part i is answered with, or "". Returns (the
+    rewritten question, whether it was a description, the part's index), or
+    None when no part refers back to an answered one."""
+    at = 0
+    for k, asked in enumerate(parts):
+        start = question.find(asked, at)
+        if start < 0:
+            return None
+        at = start + len(asked)
+        earlier = next((a for a in reversed(answers[:k]) if a), "")
+        if not k or not earlier:
+            continue
+        doc = language.parse(asked)
+        for t in doc:
+            if t.lower_ in _PRONOUNS and t.dep_ in ("nsubj", "nsubjpass", "dobj", "pobj"):
+                span, described = (t.idx, t.idx + len(t.text)), False
+            elif t.pos_ == "NOUN" and t.i > 0 and doc[t.i - 1].lower_ in _DEFINITE and is_person(t.lemma_.lower()) \
+                    and (t.i + 1 == len(doc) or doc[t.i + 1].pos_ not in ("ADP", "NOUN", "PROPN")):
+                span, described = (doc[t.i - 1].idx, t.idx + len(t.text)), True  # "the killer", not "the man who ..."
+            else:
+                continue
+            name = earlier if t.tag_ != "PRP$" else earlier + "'s"
+            return question[: start + span[0]] + name + question[start + span[1]:], described, k
+    return None

@@ -539,7 +539,11 @@ class _Reader:
                         elif sp.root.dep_ == "pobj" and sp.root.head.lower_ in _INSTRUMENT_PREPS:
                             fit = ROLE_FIT if sp.root.head.head.lemma_.lower() in verb_forms else INSTRUMENT_FIT
                     det = doc[sp.start - 1] if sp.start > 0 and doc[sp.start - 1].pos_ == "DET" and part.prep else None
-                    raw.append((f"{det.text} {v.text}" if det is not None else v.text, v.norm, "thing", sp.root, fit))
+                    text = v.text
+                    of = next((c for c in sp.root.children if c.dep_ == "prep" and c.lower_ == "of" and c.i == sp.end), None)
+                    if of is not None and len(text.split()) <= 2:  # "a box of chocolates", not "box"
+                        text = doc[sp.start : of.right_edge.i + 1].text
+                    raw.append((f"{det.text} {text}" if det is not None else text, v.norm, "thing", sp.root, fit))
                 # what X is set equal to, X being said in the question's own words or not: "The poison
                 # was a Novichok nerve agent", "his Order of the Red Banner, a Soviet decoration"
                 for v in s.phrases if part.target and narrowed else []:
@@ -596,6 +600,9 @@ class _Reader:
         for value, norm, kind, root, fit in raw:
             if fit < MIN_FIT:
                 continue
+            said = {w for w in re.findall(r"\w+", norm) if not language.is_stop(w)}
+            if said and said <= asked_words:
+                continue  # "by a KGB agent" for "Which KGB agent killed him?": the question restated
             if not describing and (root.dep_ == "appos" and root.head in name_anchors
                                    or any(c.dep_ == "appos" and c in name_anchors for c in root.children)):
                 continue  # "Litvinenko, a KGB officer", "the chemist Louise Perrin": the named one, not what was asked

@@ -123,6 +123,13 @@ The harbour master Olav Rask said on 3 May 1920 that the ferry Nordlys had sunk 
 
 The courier Ivan Petrov was found dead in Split in Croatia in 1999.
 """,
+    "orlov.md": """# The Orlov shooting
+
+In 1961 the customs officer Max Orlov was shot in Antwerp by a smuggler.
+The smuggler Piet Brand shot Max Orlov at the docks of Antwerp on 2 March 1961.
+Piet Brand died in Ghent in 1988.
+The parcel that Brand sent to the customs office was disguised as a box of cigars.
+""",
     "guild.md": """# The Hallam Guild
 
 The Hallam Guild was founded by royal charter on 4 April 1602 and led by Thomas Avery.
@@ -1063,3 +1070,20 @@ def test_a_part_of_a_place_is_a_place_and_a_phrasal_verb_keeps_its_particle():
     assert analyse_question("Which part of the report was redacted?").parts[0].type == "thing"
     part = analyse_question("What sentence did the court hand down to Harlow?").parts[0]
     assert (part.verb, part.particle) == ("hand", "down")
+
+
+def test_a_later_part_may_mean_an_earlier_parts_answer(other_field):
+    a = _ask(other_field, "Who shot Max Orlov, and where did the killer die?")
+    assert "Piet Brand" in a.standalone_question, a.standalone_question
+    assert a.short_answer.startswith("Piet Brand [") and "Ghent" in a.short_answer, a.answer
+
+
+def test_a_value_that_restates_the_question_does_not_answer_it(other_field):
+    # "shot by a smuggler" restates "which smuggler"
+    a = _ask(other_field, "Which smuggler shot Max Orlov?")
+    assert a.short_answer.startswith("Piet Brand ["), a.answer
+
+
+def test_a_thing_is_said_with_what_it_is_of(other_field):
+    a = _ask(other_field, "What was the parcel disguised as?")
+    assert a.short_answer.lower().startswith("box of cigars ["), a.answer
