@@ -1481,16 +1481,20 @@ def _alternatives(win: Group, others: list[Group], name_words: set[str]) -> list
     kind, in the answer's own best sentence, scored nearly as well there
     (ALTERNATIVE_RATIO): the grammar does not prefer one; and not nearer to
     someone else the sentence names ("... began with Reiss in September 1937
-    and continued with Sedov in February 1938" gives Sedov's date, not Reiss's)."""
+    and continued with Sedov in February 1938" gives Sedov's date, not Reiss's).
+    What sources are said to say is compared in any sentence that says the
+    answer so: "Most sources say he was 60 ...; one website says he was 64"
+    beside "The 60-year-old Trotsky" of another passage."""
     top = win.best
     if top.kind not in SINGLE_VALUED:
         return []
-    said = _reported(top.root)
+    reported = [m for m in win.members if _reported(m.root)]
     return [g for g in others if g.members[0].kind == top.kind and _same_grain(top, g.best) and any(
-        c.sentence is top.sentence and _of_asked(c.root, name_words) and not _restates(c.root, top.root) and (
-            c.score >= ALTERNATIVE_RATIO * top.score and _alike(_attachment(c.root), _attachment(top.root))
-            or said and _reported(c.root))  # each what a source says: "some say 1991, others 1993"
-        for c in g.members)]
+        _of_asked(c.root, name_words) and (
+            c.sentence is top.sentence and not _restates(c.root, top.root)
+            and c.score >= ALTERNATIVE_RATIO * top.score and _alike(_attachment(c.root), _attachment(top.root))
+            or _reported(c.root) and any(m.sentence is c.sentence and not _restates(c.root, m.root) for m in reported))
+        for c in g.members)]  # (each what a source says: "some say 1991, others 1993")
 
 
 def _reported(t) -> bool:

@@ -129,6 +129,11 @@ In 1961 the customs officer Max Orlov was shot in Antwerp by a smuggler.
 The smuggler Piet Brand shot Max Orlov at the docks of Antwerp on 2 March 1961.
 Piet Brand died in Ghent in 1988.
 The parcel that Brand sent to the customs office was disguised as a box of cigars.
+Most accounts say Max Orlov was 44 when he was shot; one newspaper says he was 47.
+""",
+    "orlov-press.md": """# The docks shooting in the press
+
+The 44-year-old customs officer Max Orlov was shot at the docks.
 """,
     "guild.md": """# The Hallam Guild
 
@@ -1087,3 +1092,8 @@ def test_a_value_that_restates_the_question_does_not_answer_it(other_field):
 def test_a_thing_is_said_with_what_it_is_of(other_field):
     a = _ask(other_field, "What was the parcel disguised as?")
     assert a.short_answer.lower().startswith("box of cigars ["), a.answer
+
+
+def test_what_sources_are_said_to_say_is_compared_beside_another_passages_answer(other_field):
+    a = _ask(other_field, "How old was Max Orlov when he was shot?")
+    assert a.disagreement and "44" in a.short_answer and "47" in a.short_answer, a.answer
