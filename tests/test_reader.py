@@ -135,6 +135,22 @@ Most accounts say Max Orlov was 44 when he was shot; one newspaper says he was 4
 
 The 44-year-old customs officer Max Orlov was shot at the docks.
 """,
+    "vann.md": """# The Vann case
+
+In 1962 the editor Rolf Vann was killed in Bremen by a Stasi agent.
+The Stasi agent Kurt Lehr killed Rolf Vann with a crossbow in Bremen on 3 May 1962.
+""",
+    "dimov.md": """# The writer Pavel Dimov
+
+The writer Pavel Dimov was killed in Vienna in 1971.
+Biographies say Pavel Dimov fled from Sofia in 1950; one website says he fled in 1971, which is wrong: 1971 is the year he died in Vienna.
+""",
+    "kask.md": """# The Kask poisoning
+
+The courier Jaan Kask was poisoned with arsenic in Riga in 1950.
+Radioactive poison had been used before: in 1948 the clerk Anton Meier survived poisoning with radioactive thallium.
+The case was later told in a book, The Poison Road (1999).
+""",
     "guild.md": """# The Hallam Guild
 
 The Hallam Guild was founded by royal charter on 4 April 1602 and led by Thomas Avery.
@@ -1097,3 +1113,22 @@ def test_a_thing_is_said_with_what_it_is_of(other_field):
 def test_what_sources_are_said_to_say_is_compared_beside_another_passages_answer(other_field):
     a = _ask(other_field, "How old was Max Orlov when he was shot?")
     assert a.disagreement and "44" in a.short_answer and "47" in a.short_answer, a.answer
+
+
+def test_an_indefinite_description_names_nobody(other_field):
+    # "killed by a Stasi agent" does not outrank "The Stasi agent Kurt Lehr killed Rolf Vann"
+    a = _ask(other_field, "Who killed Rolf Vann?")
+    assert a.short_answer.startswith("Kurt Lehr ["), a.answer
+
+
+def test_values_of_other_acts_do_not_differ_from_the_answer(other_field):
+    # "fled from Sofia" (another act, also reported) is no rival of "killed in Vienna"
+    a = _ask(other_field, "Where did Pavel Dimov die?")
+    assert a.short_answer.startswith(("Vienna", "In Vienna")) and not a.disagreement, a.answer
+
+
+def test_what_x_is_named_by_xs_own_verb_not_by_a_sentence_about_someone_else(other_field):
+    # "poisoned with arsenic" names the poison; "Radioactive poison had been used" is about Anton Meier,
+    # and the book "The Poison Road" is no poison
+    a = _ask(other_field, "What poison was used against Jaan Kask?")
+    assert a.short_answer.lower().startswith("arsenic ["), a.answer
