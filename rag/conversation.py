@@ -180,7 +180,18 @@ def _by_salience(sentence, doc) -> list:
 
 
 def _previous_question(history: list[dict]) -> str:
-    return next((strip_marks(m["content"]) for m in reversed(history) if m["role"] == "user"), "")
+    """The last question asked, standing alone: "And Khokhlov?" after "What
+    about Markov?" after "What poison was used against Litvinenko?" is asked
+    of "What poison was used against Georgi Markov?"."""
+    from . import language
+
+    at = next((i for i in range(len(history) - 1, -1, -1) if history[i]["role"] == "user"), None)
+    if at is None:
+        return ""
+    previous = strip_marks(history[at]["content"])
+    if at and not any(t.pos_ in ("VERB", "AUX") for t in language.parse(previous)):
+        previous = readings(previous, history[:at])[0]  # itself elliptical: resolved as it was
+    return previous
 
 
 def _wh_rest(doc) -> tuple[int, int] | None:
@@ -330,16 +341,19 @@ def readings(question: str, history: list[dict], is_person=lambda noun: False) -
         if previous:
             pdoc = language.parse(previous)
             wh, pwh = _wh_rest(doc), _wh_rest(pdoc)
-            if wh and pwh:
+            swap = len(doc) > 1 and doc[0].lower_ in ("what", "how") and doc[1].lower_ == "about"  # "What about Markov?"
+            if wh and pwh and not swap:
                 question = _elliptical(doc[wh[0]:wh[1]].text, pdoc, pwh)
                 doc = language.parse(question)
                 if not any(t.lower_ in _PRONOUN_KINDS and t.pos_ == "PRON" for t in doc):
                     return [question]
                 own_names = [e for e in doc.ents if e.label_ in ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP")]
-            if own_names:
+            said = [e.text for e in own_names] or [  # a name the tagger left untyped: "And Emil Faure?"
+                " ".join(t.text for t in doc if t.pos_ == "PROPN")]
+            if said[0]:
                 pnames = [e for e in pdoc.ents if e.label_ in ("PERSON", "ORG", "GPE", "LOC", "FAC")]
                 if pnames:
-                    return [previous.replace(pnames[0].text, own_names[0].text, 1)]
+                    return [previous.replace(pnames[0].text, said[0], 1)]
     # Pronouns and definite descriptions -> entities of the right kind.
     slots = []  # (token start, token end, kinds, possessive)
     binders = _binders(doc, is_person) if any(t.lower_ in _PRONOUN_KINDS for t in doc) else []

@@ -531,9 +531,10 @@ class _Reader:
                             fit *= 0.5
                         if event and _complement(sp.root, verbs):
                             fit = ROLE_FIT  # "What sentence did he receive?" -> "sentenced him to 8 years' hard labour"
-                        if sp.root.dep_ == "pobj" and sp.root.head.lower_ in ("with", "by") \
-                                and sp.root.head.head.lemma_.lower() == part.target:
-                            fit = ROLE_FIT  # "What poison ...?" -> "poisoned with polonium-210": X's own verb names an X
+                        act = sp.root.head.head.lemma_.lower()
+                        if sp.root.dep_ == "pobj" and sp.root.head.lower_ in ("with", "by") and (
+                                act == part.target or act.startswith(part.target) and act.endswith(_ACT_ENDINGS)):
+                            fit = ROLE_FIT  # "What poison?" -> "poisoned with polonium-210", "poisoning with thallium"
                     else:
                         if not says_verb:
                             continue  # "What was written in the notes?": with no X, only the asked verb says which phrase answers

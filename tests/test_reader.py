@@ -723,6 +723,12 @@ def test_elliptical_follow_up_borrows_the_previous_question():
     assert readings("When?", history) == ["When was Daniel Harlow sentenced?"]
     history += [{"role": "user", "content": "Who robbed him?"}, {"role": "assistant", "content": "Two clerks [1]."}]
     assert "Where was Daniel Harlow robbed?" in readings("Where?", history)
+    # "What about X?" swaps the name, and a chain of them is asked of the first question
+    history = [{"role": "user", "content": "What poison was used against Paul Girard?"},
+               {"role": "assistant", "content": "Arsenic [1]."}]
+    assert readings("What about Louise Perrin?", history) == ["What poison was used against Louise Perrin?"]
+    history += [{"role": "user", "content": "What about Louise Perrin?"}, {"role": "assistant", "content": "Arsenic [1]."}]
+    assert readings("And Emil Faure?", history) == ["What poison was used against Emil Faure?"]
 
 
 def test_who_was_a_description_asks_for_the_name_it_describes(other_field):
