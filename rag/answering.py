@@ -279,7 +279,8 @@ def _referred(question: str, passages: list[Passage], reading: Reading, find, en
     replaced by the person an earlier part is answered with (rag/bridges.py),
     when the sources then answer that part, and, for a pronoun, answer it with
     stronger typed evidence than the other reading; else as they were."""
-    answers = [p.groups[0].shown.value if p.groups and p.part.type == "person" else "" for p in reading.parts]
+    answers = [p.groups[0].shown.value if p.groups and "person" in (p.part.type, p.groups[0].best.kind) else ""
+               for p in reading.parts]  # (a "who" part's answer, or a person answering "the first patient's occupation")
     embedder = scoring_embedder(index)
     resolved = bridges.refer_back(question, [p.part.asked for p in reading.parts], answers,
                                   lambda noun: names_a_person(noun, embedder))

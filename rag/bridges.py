@@ -104,6 +104,9 @@ def _described(doc, t) -> int:
     # a relative clause: "the man who ...", or reduced, a name and a finite verb ("the man Litvinenko
     # said ..."); "the defector Ignace Reiss murdered" is a noun and its name, before a participle
     root = t.sent.root.i
+    rel = next((c for c in t.children if c.dep_ == "relcl" and c.i > t.i), None)
+    if rel is not None and nxt.lower_ in ("who", "whom", "that"):
+        return rel.right_edge.i + 1  # "The astronaut who stirred the oxygen tanks [was later elected]"
     if nxt.lower_ in ("who", "whom", "that") or j > nxt.i and j < len(doc) and doc[j].tag_ in ("VBD", "VBZ", "VBP") \
             and j != root:
         end = _part_end(doc, nxt.i)
@@ -123,7 +126,9 @@ def find(question: str, is_person: Callable[[str], bool]) -> list[Bridge]:
     lead = {t.lemma_.lower(): t for t in doc[:ask_start] if t.pos_ == "NOUN"}
     out: list[Bridge] = []
     for t in doc[ask_start:]:
-        d = t.i - 1 if t.i > 0 and doc[t.i - 1].pos_ != "ADJ" else t.i - 2  # "the son", "the elder son"
+        d = t.i - 1  # the determiner, before what modifies the noun: "the elder son", "The Apollo 13 astronaut"
+        while d > ask_start and (doc[d].pos_ in ("ADJ", "NUM") or doc[d].pos_ == "PROPN" and doc[d].dep_ in ("compound", "nmod")):
+            d -= 1
         if t.pos_ != "NOUN" or d < 0 or doc[d].lower_ not in _DEFINITE or _asks_itself(t) \
                 or t.i + 1 < len(doc) and doc[t.i + 1].pos_ == "NOUN":  # a noun before a noun modifies it ("the coroner record")
             continue
@@ -134,8 +139,8 @@ def find(question: str, is_person: Callable[[str], bool]) -> list[Bridge]:
             if phrase:
                 out.append(Bridge(start, end, f"Who was {phrase}?"))
         elif (stop := _described(doc, t)) > t.i + 1 and is_person(lemma):
-            sub = doc[d:stop]
-            out.append(Bridge(start, sub.end_char, f"Who was {sub.text}?"))
+            sub = doc[d:stop].text
+            out.append(Bridge(start, doc[stop - 1].idx + len(doc[stop - 1].text), f"Who was {sub[0].lower() + sub[1:]}?"))
     return out
 
 

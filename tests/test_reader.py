@@ -1138,3 +1138,16 @@ def test_what_x_is_named_by_xs_own_verb_not_by_a_sentence_about_someone_else(oth
     # and the book "The Poison Road" is no poison
     a = _ask(other_field, "What poison was used against Jaan Kask?")
     assert a.short_answer.lower().startswith("arsenic ["), a.answer
+
+
+def test_a_person_the_question_only_describes_is_asked_of_the_sources_first(other_field):
+    from rag import bridges
+
+    found = bridges.find("The Apollo 13 astronaut who stirred the oxygen tanks was later elected to which body?",
+                         lambda noun: True)
+    assert [b.asked for b in found] == ["Who was the Apollo 13 astronaut who stirred the oxygen tanks?"]
+    found = bridges.find("Trotsky's elder son and his secretary both died in 1938. In which city was the secretary born?",
+                         lambda noun: True)
+    assert [b.asked for b in found] == ["Who was Trotsky's secretary?"]
+    a = _ask(other_field, "In which city did the smuggler who shot Max Orlov die?")
+    assert "Piet Brand" in a.standalone_question and a.short_answer.startswith(("Ghent", "In Ghent")), a.answer
