@@ -1104,7 +1104,8 @@ def _frame_fit(root, name_words: set[str], verb_forms: set[str], named_nearby: b
             heads = [g for g in c.children if g.dep_ == "pobj"] if c.dep_ == "agent" else [c]
             for h in heads:
                 args += [h, *h.conjuncts]
-    args = [a for a in args if a.i not in own]
+    # (the noun the candidate is set beside is the candidate: "by the physician John Snow")
+    args = [a for a in args if a.i not in own and not (root.dep_ == "appos" and root.head.i == a.i)]
     # an argument's own words: "Boris Berezovsky" and "the banker Paul Girard",
     # not "Glushkov, a friend of Boris Berezovsky"
     own_words = [w for a in args for w in _name_words(a)]

@@ -151,6 +151,11 @@ The courier Jaan Kask was poisoned with arsenic in Riga in 1950.
 Radioactive poison had been used before: in 1948 the clerk Anton Meier survived poisoning with radioactive thallium.
 The case was later told in a book, The Poison Road (1999).
 """,
+    "harbourfire.md": """# The Vik harbour fire
+
+The Vik harbour fire is remembered because of the investigation carried out by the engineer Lars Dahl, whose report blamed a lamp.
+Lars Dahl was born in Tromso in 1850.
+""",
     "guild.md": """# The Hallam Guild
 
 The Hallam Guild was founded by royal charter on 4 April 1602 and led by Thomas Avery.
@@ -1151,3 +1156,11 @@ def test_a_person_the_question_only_describes_is_asked_of_the_sources_first(othe
     assert [b.asked for b in found] == ["Who was Trotsky's secretary?"]
     a = _ask(other_field, "In which city did the smuggler who shot Max Orlov die?")
     assert "Piet Brand" in a.standalone_question and a.short_answer.startswith(("Ghent", "In Ghent")), a.answer
+
+
+def test_the_noun_a_name_is_set_beside_is_that_name_not_someone_else(other_field):
+    # "carried out by the engineer Lars Dahl": the engineer is Dahl, not another person in the clause
+    a = _ask(other_field, "Who investigated the Vik harbour fire?")
+    assert a.short_answer.startswith("Lars Dahl ["), a.answer
+    a = _ask(other_field, "In which town was the engineer who investigated the Vik harbour fire born?")
+    assert "Tromso" in a.short_answer, a.answer
