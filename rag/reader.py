@@ -947,7 +947,7 @@ class _Reader:
         win = groups[0]
         win.partners = _partners(win.best, self.q)
         names = self.part_names(part)
-        rivals = [g for g in groups[1:] if _disagrees(win, g, names) and not (part.type == "place" and self.named_together(win, g))] or _alternatives(win, groups[1:], names) or _finer(win, groups[1:], lambda s: bool(self.verb_forms(part)[1] & s.lemmas))
+        rivals = [g for g in groups[1:] if _disagrees(win, g, names) and not (part.type == "place" and self.named_together(win, g))] or _alternatives(win, groups[1:], names, self.verb_forms(part)[1]) or _finer(win, groups[1:], lambda s: bool(self.verb_forms(part)[1] & s.lemmas))
         return PartReading(part, [win], rivals[:2], best)
 
 
@@ -1488,7 +1488,7 @@ def _same_grain(a: Candidate, b: Candidate) -> bool:
                                  and a.root.ent_type_ == b.root.ent_type_)
 
 
-def _alternatives(win: Group, others: list[Group], name_words: set[str]) -> list[Group]:
+def _alternatives(win: Group, others: list[Group], name_words: set[str], forms: set[str]) -> list[Group]:
     """Values that one sentence gives as alternatives to the answer ("some
     giving 12 July 1938 and others 13 July 1938"): of the same single-valued
     kind, in the answer's own best sentence, scored nearly as well there
@@ -1501,13 +1501,19 @@ def _alternatives(win: Group, others: list[Group], name_words: set[str]) -> list
     top = win.best
     if top.kind not in SINGLE_VALUED:
         return []
-    reported = [m for m in win.members if _reported(m.root)]
+    def of_act(t):  # what a value is reported of: not another act than one its sentence also names
+        a = _attachment(t)  # ("says he defected in 1978, ... the year he died" beside his death in 1978)
+        return a.lemma_ in _SAYING or a.lemma_ == "be" or a.lemma_.lower() in forms \
+            or not any(w.lemma_.lower() in forms for w in t.doc)
+
+    reported = [m for m in win.members if _reported(m.root) and of_act(m.root)]
     return [g for g in others if g.members[0].kind == top.kind and _same_grain(top, g.best) and any(
         _of_asked(c.root, name_words) and (
             c.sentence is top.sentence and not _restates(c.root, top.root)
             and c.score >= ALTERNATIVE_RATIO * top.score and _alike(_attachment(c.root), _attachment(top.root))
-            or _reported(c.root) and any(m.sentence is c.sentence and not _restates(c.root, m.root)
-                                         and _same_report(_attachment(c.root), _attachment(m.root)) for m in reported))
+            or _reported(c.root) and of_act(c.root) and any(
+                m.sentence is c.sentence and not _restates(c.root, m.root)
+                and _same_report(_attachment(c.root), _attachment(m.root)) for m in reported))
         for c in g.members)]  # (each what a source says: "some say 1991, others 1993")
 
 

@@ -144,6 +144,7 @@ The Stasi agent Kurt Lehr killed Rolf Vann with a crossbow in Bremen on 3 May 19
 
 The writer Pavel Dimov was killed in Vienna in 1971.
 Biographies say Pavel Dimov fled from Sofia in 1950; one website says he fled in 1971, which is wrong: 1971 is the year he died in Vienna.
+Pavel Dimov died on 4 June 1971.
 """,
     "kask.md": """# The Kask poisoning
 
@@ -1164,3 +1165,9 @@ def test_the_noun_a_name_is_set_beside_is_that_name_not_someone_else(other_field
     assert a.short_answer.startswith("Lars Dahl ["), a.answer
     a = _ask(other_field, "In which town was the engineer who investigated the Vik harbour fire born?")
     assert "Tromso" in a.short_answer, a.answer
+
+
+def test_a_date_reported_of_another_act_is_no_rival(other_field):
+    # "one website says he fled in 1971" is about his flight; "Biographies say ... in 1950" is no rival of his death
+    a = _ask(other_field, "When did Pavel Dimov die?")
+    assert a.short_answer.startswith("4 June 1971") and not a.disagreement, a.answer
