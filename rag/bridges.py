@@ -104,13 +104,16 @@ def _described(doc, t) -> int:
     # a relative clause: "the man who ...", or reduced, a name and a finite verb ("the man Litvinenko
     # said ..."); "the defector Ignace Reiss murdered" is a noun and its name, before a participle
     root = t.sent.root.i
-    rel = next((c for c in t.children if c.dep_ == "relcl" and c.i > t.i), None)
-    if rel is not None and nxt.lower_ in ("who", "whom", "that"):
-        return rel.right_edge.i + 1  # "The astronaut who stirred the oxygen tanks [was later elected]"
     if nxt.lower_ in ("who", "whom", "that") or j > nxt.i and j < len(doc) and doc[j].tag_ in ("VBD", "VBZ", "VBP") \
             and j != root:
         end = _part_end(doc, nxt.i)
-        # the question's own verb ends the clause: "Where was the man who killed Trotsky born?"
+        if any(u.lemma_ == "do" for u in doc[:t.i]):
+            end -= 1  # "In which city did the man who killed Trotsky die?": after do-support the last word is the verb
+        # the question's own verb ends the clause: "Where was the man who killed Trotsky born?", and so
+        # does the relative clause's end: "The astronaut who stirred the oxygen tanks [was later elected]"
+        rel = next((c for c in t.children if c.dep_ == "relcl" and c.i > t.i), None)
+        if rel is not None:
+            end = min(end, rel.right_edge.i + 1)
         stops = [u.i for u in doc[nxt.i + 1 : end] if u.i == root or u.head.i == t.i and u.dep_ == "acl"]
         return stops[0] if stops else end
     return t.i + 1

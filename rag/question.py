@@ -216,6 +216,23 @@ def _wh_phrase(toks) -> int:
     return n
 
 
+def _described_noun(tokens) -> frozenset[str]:
+    """{"man"} for "Who was the man who killed Trotsky?": the noun only stands for the one asked."""
+    wh = next((t for t in tokens if t.lower_ == "who" and t.tag_ == "WP"), None)
+    rel_wh = _relative_wh(wh) if wh is not None else None
+    return frozenset({_lemma(rel_wh.head.head)}) if rel_wh is not None else frozenset()
+
+
+def _relative_wh(wh):
+    """The "who" of "Who was the man who killed Trotsky?": the relative
+    pronoun of the clause that describes the one a "Who was ...?" asks for."""
+    if wh.dep_ != "attr" or wh.head.lemma_ != "be":
+        return None
+    subj = next((c for c in wh.head.children if c.dep_ == "nsubj"), None)
+    rel = next((c for c in subj.children if c.dep_ == "relcl"), None) if subj is not None else None
+    return next((c for c in rel.children if c.tag_ == "WP"), None) if rel is not None else None
+
+
 def _type_of(tokens) -> tuple[str, str, str]:
     """(type, target noun lemma, role) of a part from its wh-phrase."""
     wh = next((t for t in tokens if t.lower_ in _WH and t.tag_ in ("WP", "WDT", "WRB", "WP$")), None)
@@ -231,6 +248,9 @@ def _type_of(tokens) -> tuple[str, str, str]:
     clause = wh.head.head if wh.head.dep_ == "aux" else wh.head  # "Whom was(aux) Klement investigating"
     if role == "agent" and any(c.dep_ == "nsubj" and c.i != wh.i for c in clause.children):
         role = "patient"  # "Whom was Klement investigating?": the verb has its own subject, so the wh-word is its object
+    rel_wh = _relative_wh(wh)
+    if not role and rel_wh is not None:  # "Who was the man who killed Trotsky?" asks who killed him
+        role = "agent" if rel_wh.dep_ == "nsubj" else "patient" if rel_wh.dep_ in ("dobj", "nsubjpass") else ""
     if w in ("who", "whom", "whose"):
         copula = _verb_of(tokens)
         if w == "who" and copula is not None and copula.lemma_ == "be":
@@ -494,7 +514,8 @@ def analyse_question(text: str) -> Question:
         asked = "".join(t.text_with_ws for t in toks).strip()
         parts.append(Part(asked=asked, type=typ, target=target, prep=prep,
                           verb=_lemma(verb) if verb is not None and verb.lemma_ != "be" else "",
-                          role=role, lemmas=(_content(clause) | _asked_verb(verb)) - {target}, inverted=_inverted(clause),
+                          role=role, lemmas=(_content(clause) | _asked_verb(verb)) - {target} - _described_noun(clause),
+                          inverted=_inverted(clause),
                           coordinate=coordinate, naming=_asks_name(clause, target), owner=_owner(clause, target),
                           arguments=_arguments(verb, target), modifiers=_modifiers(clause, target), bound=bound,
                           particle=language.particle(verb) if verb is not None else ""))

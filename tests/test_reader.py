@@ -1171,3 +1171,10 @@ def test_a_date_reported_of_another_act_is_no_rival(other_field):
     # "one website says he fled in 1971" is about his flight; "Biographies say ... in 1950" is no rival of his death
     a = _ask(other_field, "When did Pavel Dimov die?")
     assert a.short_answer.startswith("4 June 1971") and not a.disagreement, a.answer
+
+
+def test_who_was_the_one_who_did_it_asks_who_did_it(other_field):
+    part = analyse_question("Who was the man who shot Max Orlov?").parts[0]
+    assert (part.verb, part.role) == ("shoot", "agent") and "man" not in part.lemmas
+    a = _ask(other_field, "In which city did the man who shot Max Orlov die?")
+    assert "Piet Brand" in a.standalone_question and "Ghent" in a.short_answer, a.answer
