@@ -1210,6 +1210,9 @@ def _wrong_role(root, role: str, verbs: list) -> bool:
     while root.dep_ in ("conj", "compound", "appos", "poss"):  # "Reiss, Sedov and Klement", "the OUN writer Lev Rebet",
         root = root.head  # "the same agent, Bohdan Stashynsky", "Trotsky's son": the role of what it belongs to
     head = root.head
+    if root.dep_ == "pobj" and head.head in verbs and any(t.ent_type_ == "DATE" for t in root.subtree if t.i < root.i) \
+            and not any(c.dep_ in ("nsubj", "nsubjpass") for c in head.head.children):
+        return role == "patient"  # "On 30 June 2018 Charlie Rowley gave ...": spaCy hung the subject on the date's "On"
     if root.dep_ == "pobj" and head.lower_ == "to" and head.head.lower_ == "according":
         return True  # "According to El País, it was the first killing": who reports it, in no role of the act
     if head not in verbs:

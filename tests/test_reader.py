@@ -157,6 +157,10 @@ The case was later told in a book, The Poison Road (1999).
 The Vik harbour fire is remembered because of the investigation carried out by the engineer Lars Dahl, whose report blamed a lamp.
 Lars Dahl was born in Tromso in 1850.
 """,
+    "amesbury.md": """# A bottle in Amesbury
+
+The poison claimed a life months later in Amesbury. On 30 June 2018 Charlie Rowley gave Dawn Sturgess a perfume bottle that someone had thrown away; it was a fake bottle.
+""",
     "guild.md": """# The Hallam Guild
 
 The Hallam Guild was founded by royal charter on 4 April 1602 and led by Thomas Avery.
@@ -1178,3 +1182,9 @@ def test_who_was_the_one_who_did_it_asks_who_did_it(other_field):
     assert (part.verb, part.role) == ("shoot", "agent") and "man" not in part.lemmas
     a = _ask(other_field, "In which city did the man who shot Max Orlov die?")
     assert "Piet Brand" in a.standalone_question and "Ghent" in a.short_answer, a.answer
+
+
+def test_a_subject_after_a_date_is_still_the_subject(other_field):
+    # spaCy hangs "Charlie Rowley" on "On" with the date here: he is still who gave the bottle
+    a = _ask(other_field, "Who gave Dawn Sturgess the perfume bottle?")
+    assert a.short_answer.startswith("Charlie Rowley ["), a.answer
