@@ -420,14 +420,15 @@ class _Reader:
 
         def about_question(v: language.Value) -> bool:
             """A phrase made only of the question's own words ("the killing" for
-            "who killed", "individuals" for "which individuals"), or, when no X
-            is asked, one headed by a near synonym of the asked verb ("the
-            murder" for "What killed him?"): it restates the question. "an
+            "who killed", "individuals" for "which individuals"), or one headed
+            by a near synonym of the asked verb ("the murder" for "What killed
+            him?", "the Bandera murder" for "What poison killed Bandera?"): it
+            restates the question. "an
             Mi-8AMTSh transport helicopter" for "what type of helicopter" and
             "radioactive thallium" for "with what substance ... poisoned" say
             something new."""
-            if not part.target and v.head in self.near.get(verb, ()):
-                return True
+            if v.head in self.near.get(verb, ()) and v.head != part.target:
+                return True  # (with an X too: "the Bandera murder" is no poison that killed him)
             words = {w for w in re.findall(r"\w+", v.norm) if not language.is_stop(w)}
             return all(w in asked_words or any(term_in(t, {w}) for t in focus) for w in words)
 
@@ -635,6 +636,12 @@ class _Reader:
                 # winner"): "Pieter Smit, the guard who found the horse" did not steal it, nor did
                 # "Staphylococcus" of "culture plates of Staphylococcus" discover anything
                 continue
+            if part.role == "agent" and verbal and root.dep_ in ("nsubj", "nsubjpass") and root.head not in verbs \
+                    and _relative_verb(root) not in verbs \
+                    and all(any(c.dep_ in ("nsubj", "nsubjpass") for c in v.children) for v in verbal):
+                continue  # "She died in France, and her ashes were brought to Coyoacán": she brought nothing
+            if part.prep and part.type != "manner" and _argument_of(root, verbs):
+                continue  # "In which park was he shot?": who shot him ("Krasikov, who shot him") is not where
             if part.role and _wrong_role(root, part.role, verbs):
                 continue  # "the killings of Reiss" names a victim, not the killer asked for
             held = root
@@ -1202,6 +1209,19 @@ def _equated(root):
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / max(min(len(a), len(b)), 1)
+
+
+def _argument_of(root, verbs: list) -> bool:
+    """Is the candidate the subject, object or "by" agent of the asked verb,
+    directly or as the one a relative clause with it describes ("Vadim
+    Krasikov, who shot Zelimkhan Khangoshvili")?"""
+    if root.dep_ in ("nsubj", "nsubjpass", "dobj") and root.head in verbs:
+        return True
+    if root.dep_ == "pobj" and root.head.dep_ == "agent" and root.head.head in verbs:
+        return True
+    return any(c.dep_ == "relcl" and c in verbs and any(  # (the stored parse has no fine tags: the word itself)
+        w.dep_ in ("nsubj", "nsubjpass", "dobj") and w.lower_ in ("who", "whom", "that", "which") for w in c.children)
+        for c in root.children)
 
 
 def _wrong_role(root, role: str, verbs: list) -> bool:

@@ -161,6 +161,10 @@ Lars Dahl was born in Tromso in 1850.
 
 The poison claimed a life months later in Amesbury. On 30 June 2018 Charlie Rowley gave Dawn Sturgess a perfume bottle that someone had thrown away; it was a fake bottle.
 """,
+    "vold.md": """# The painter Ingrid Vold
+
+Ingrid Vold died in Paris in 1950, and her paintings were brought to Bergen in 1952.
+""",
     "guild.md": """# The Hallam Guild
 
 The Hallam Guild was founded by royal charter on 4 April 1602 and led by Thomas Avery.
@@ -1188,3 +1192,17 @@ def test_a_subject_after_a_date_is_still_the_subject(other_field):
     # spaCy hangs "Charlie Rowley" on "On" with the date here: he is still who gave the bottle
     a = _ask(other_field, "Who gave Dawn Sturgess the perfume bottle?")
     assert a.short_answer.startswith("Charlie Rowley ["), a.answer
+
+
+def test_the_subject_of_another_verb_did_not_do_the_asked_act(other_field):
+    # "Ingrid Vold died ..., and her paintings were brought to Bergen": she brought nothing
+    a = _ask(other_field, "Who brought the paintings to Bergen?")
+    assert a.refused, a.answer
+
+
+def test_who_did_the_act_is_not_where_it_happened(other_field):
+    # "Piet Brand, who shot Max Orlov": the one who shot him is not where he was shot
+    part = analyse_question("In which harbour was Max Orlov shot?").parts[0]
+    assert part.prep == "in"
+    a = _ask(other_field, "In which harbour was Max Orlov shot?")
+    assert "Piet Brand" not in a.short_answer, a.answer
