@@ -70,6 +70,7 @@ class Part:
     subject: str = ""  # the one of several named a distributive part asks about ("In what drink was each poison given?")
     bound: str = ""  # "end" for "until when", "start" for "since when": which end of a period is asked
     particle: str = ""  # the asked verb's particle: "down" of "come down", "hand down"
+    stranded: str = ""  # a preposition left at the end whose object the wh-word is: "of" of "What did he die of?"
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -84,7 +85,7 @@ class Part:
     @property
     def open(self) -> bool:
         """A "what" with no X and a verb ("What should you say?"): any phrase may answer."""
-        return self.type == "thing" and not self.target and bool(self.verb)
+        return self.type == "thing" and not self.target and bool(self.verb) and not self.stranded  # ("die of": a phrase)
 
 
 @dataclass
@@ -154,7 +155,8 @@ def _support(t) -> bool:
 
 
 def _verb_of(tokens) -> object | None:
-    verbs = [t for t in tokens if t.pos_ == "VERB" and t.dep_ != "amod"]  # (not "the presiding judge")
+    verbs = [t for t in tokens if t.pos_ == "VERB" and t.dep_ != "amod"  # (not "the presiding judge",
+             and not (t.i > 0 and t.text[:1].isupper() and t.ent_type_)]  # nor "Rosalind" of "Rosalind Franklin")
     # not "did" before the subject, nor the "had" of a perfect ("What operation had the son gone in for?")
     main = [t for t in verbs if not _support(t)
             and not (t.lemma_ == "have" and any(v.tag_ == "VBN" and v.i > t.i for v in verbs))]
@@ -201,6 +203,16 @@ def _coordinated(toks) -> list[list]:
     first = [t for t in toks if t.i not in second | cc]
     other = [t for t in toks if not (wh.i < t.i < min(second)) or t.i in second]
     return [first, other]
+
+
+def _stranded(toks) -> str:
+    """The preposition a question ends with when the wh-word is its object ("What did he die of?")."""
+    words = [t for t in toks if not t.is_punct]
+    last = words[-1] if words else None
+    if last is not None and last.pos_ == "ADP" and any(t.head.i == last.i and t.dep_ == "pobj" and t.lower_ in _WH
+                                                       for t in words):
+        return last.lower_
+    return ""
 
 
 def _wh_phrase(toks) -> int:
@@ -518,7 +530,7 @@ def analyse_question(text: str) -> Question:
                           inverted=_inverted(clause),
                           coordinate=coordinate, naming=_asks_name(clause, target), owner=_owner(clause, target),
                           arguments=_arguments(verb, target), modifiers=_modifiers(clause, target), bound=bound,
-                          particle=language.particle(verb) if verb is not None else ""))
+                          particle=language.particle(verb) if verb is not None else "", stranded=_stranded(toks)))
     if not parts:
         parts = [Part(asked=text, type="any", lemmas=_content(doc))]
     names = [v for s in language.analyse(text).sentences for v in s.values if v.kind in language.NAME_KINDS]

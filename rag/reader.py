@@ -540,6 +540,16 @@ class _Reader:
                         if not says_verb:
                             continue  # "What was written in the notes?": with no X, only the asked verb says which phrase answers
                         fit = UNTARGETED_FIT
+                        if part.stranded:  # "What did she die of?": the phrase the asked verb's "of" introduces,
+                            # or what a cause is said to be ("The cause of death was [established as] compression of the neck")
+                            of_verb = sp.root.dep_ == "pobj" and sp.root.head.lower_ == part.stranded and sp.root.head.head in verbs
+                            said_of = sp.root.head if sp.root.dep_ == "attr" else sp.root.head.head \
+                                if sp.root.dep_ == "pobj" and sp.root.head.lower_ == "as" else None  # "established as"
+                            cause = said_of is not None and any(
+                                c.dep_ in ("nsubj", "nsubjpass") and c.lemma_.lower() == "cause" for c in said_of.children)
+                            if not (of_verb or cause and part.stranded == "of"):
+                                continue
+                            fit = ROLE_FIT
                         in_role = part.verb and sp.root.head.lemma_.lower() == part.verb and sp.root.dep_ in ("nsubj", "nsubjpass", "dobj")
                         if in_role and part.prep:
                             continue  # "With what did he kill Picard?": who killed and who was killed are not what with

@@ -164,6 +164,8 @@ The poison claimed a life months later in Amesbury. On 30 June 2018 Charlie Rowl
     "vold.md": """# The painter Ingrid Vold
 
 Ingrid Vold died in Paris in 1950, and her paintings were brought to Bergen in 1952.
+The cause of death of Ingrid Vold was established as a lung fever.
+The harbour master Olav Rask died of pneumonia in 1931.
 """,
     "guild.md": """# The Hallam Guild
 
@@ -1206,3 +1208,14 @@ def test_who_did_the_act_is_not_where_it_happened(other_field):
     assert part.prep == "in"
     a = _ask(other_field, "In which harbour was Max Orlov shot?")
     assert "Piet Brand" not in a.short_answer, a.answer
+
+
+@pytest.mark.parametrize("question, start", [
+    ("What did Olav Rask die of?", "pneumonia ["),
+    ("What did Ingrid Vold die of?", "lung fever ["),
+])
+def test_what_one_died_of_is_the_asked_verbs_of_phrase_or_the_cause_said(other_field, question, start):
+    part = analyse_question(question).parts[0]
+    assert (part.verb, part.stranded) == ("die", "of")
+    a = _ask(other_field, question)
+    assert a.short_answer.lower().startswith(start), a.answer
