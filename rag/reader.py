@@ -484,7 +484,8 @@ class _Reader:
                 # a number counts what it is set beside: "153 Russian diplomats", "four days after";
                 # "How many children?" is not answered by "aged 67", nor "How many days?" by "at the age of 49"
                 raw = [r for r in raw if self.counts(part, r[1], r[3])
-                       or r[2] in _UNITED and (part.type == "quantity" or not self.says_target(part, s))]
+                       or r[2] in _UNITED and (part.type == "quantity" or r[2] != "quantity" and not self.says_target(part, s))]
+                # ("How many dogs were aboard?" is not answered by "about 269 metres long")
             if "person" in kinds:
                 raw += self._pronoun_people(x, doc, verbs)
                 raw += _untagged_agents(doc, verbs)
@@ -1459,7 +1460,12 @@ def _partners(top: Candidate, q: Question) -> list[str]:
         sp = s.span(v, doc)
         apposed = sp is not None and (top.root.dep_ == "appos" and top.root.head.i == sp.root.i
                                       or sp.root.dep_ == "appos" and sp.root.head.i == top.root.i)
-        if sp is not None and sp.root.i != top.root.i and _slot(sp.root) == slot and not apposed \
+        held = sp.root if sp is not None else None
+        while held is not None and held.dep_ == "conj":
+            held = held.head
+        owner = held is not None and held.dep_ == "pobj" and held.head.lower_ == "of" \
+            and held.head.head.i == top.root.i  # "Thomas Andrews of Harland and Wolff": his firm, no partner
+        if sp is not None and sp.root.i != top.root.i and _slot(sp.root) == slot and not apposed and not owner \
                 and not any(v.text in o for o in out):  # (not "Wiltshire Police, Nick Bailey": one set beside the other)
             out.append(v.text)
     return out

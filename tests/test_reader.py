@@ -167,6 +167,11 @@ Ingrid Vold died in Paris in 1950, and her paintings were brought to Bergen in 1
 The cause of death of Ingrid Vold was established as a lung fever.
 The harbour master Olav Rask died of pneumonia in 1931.
 """,
+    "skarvbuild.md": """# Building the ferry Skarv
+
+The ferry Skarv was about 61 metres long.
+Her chief designer was Thomas Andrews of Harland and Wolff.
+""",
     "guild.md": """# The Hallam Guild
 
 The Hallam Guild was founded by royal charter on 4 April 1602 and led by Thomas Avery.
@@ -1219,3 +1224,10 @@ def test_what_one_died_of_is_the_asked_verbs_of_phrase_or_the_cause_said(other_f
     assert (part.verb, part.stranded) == ("die", "of")
     a = _ask(other_field, question)
     assert a.short_answer.lower().startswith(start), a.answer
+
+
+def test_a_count_is_not_a_length_and_a_firm_of_the_answer_is_no_partner(other_field):
+    a = _ask(other_field, "How many sailors were aboard the ferry Skarv?")
+    assert a.refused, a.answer  # "about 61 metres long" counts no sailors
+    a = _ask(other_field, "Who was the chief designer of the ferry Skarv?")
+    assert a.short_answer.startswith("Thomas Andrews [") and "Wolff" not in a.short_answer, a.answer
