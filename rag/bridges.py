@@ -133,7 +133,10 @@ def find(question: str, is_person: Callable[[str], bool]) -> list[Bridge]:
         while d > ask_start and (doc[d].pos_ in ("ADJ", "NUM") or doc[d].pos_ == "PROPN" and doc[d].dep_ in ("compound", "nmod")):
             d -= 1
         if t.pos_ != "NOUN" or d < 0 or doc[d].lower_ not in _DEFINITE or _asks_itself(t) \
-                or t.i + 1 < len(doc) and doc[t.i + 1].pos_ == "NOUN":  # a noun before a noun modifies it ("the coroner record")
+                or t.i + 1 < len(doc) and doc[t.i + 1].pos_ == "NOUN" \
+                or t.dep_ == "compound" and t.head.pos_ == "PROPN":
+            # (a noun before a noun modifies it, "the coroner record", and one that modifies a name is named: "the OUN
+            # writer Lev Rebet"; "the man Litvinenko said ..." is a description)
             continue
         lemma = t.lemma_.lower()
         start, end = doc[d].idx, t.idx + len(t.text)

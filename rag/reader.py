@@ -1606,12 +1606,17 @@ def _alike(a, b) -> bool:
 
 
 def _of_asked(root, name_words: set[str]) -> bool:
-    """Is a person nearest to the value in its sentence one the question names (or is none named)?"""
+    """Is a person nearest to the value in its sentence one the question names (or is none named),
+    and no one else named between the last mention of the asked one and the value?"""
     people = [t for t in root.doc if t.ent_type_ == "PERSON"] if root is not None and name_words else []
     if not people:
         return True
+    asked = [t for t in people if _spelled(language.fold(t.text), name_words)]
+    before = [t for t in asked if t.i < root.i]
+    if before and any(t.i > before[-1].i and t.i < root.i and t not in asked for t in people):
+        return False  # "killed Lev Rebet on 12 October 1957 and Stepan Bandera on 15 October 1959": Bandera's date
     near = min(_distance(root, t) for t in people)
-    return any(_spelled(language.fold(t.text), name_words) for t in people if _distance(root, t) == near)
+    return any(t in asked for t in people if _distance(root, t) == near)
 
 
 def _finer(win: Group, others: list[Group], says_act) -> list[Group]:
@@ -1748,7 +1753,10 @@ def _pieces(reading: Reading) -> tuple[str, list[str], list[str]]:
         if p.rivals:
             vals = "; ".join(f"{g.value} {_cite(g.passages)}" for g in [p.groups[0], *p.rivals])
             label = p.part.inverted or p.part.asked  # "when Reiss was murdered", its names as written
-            lead = "Sources differ: " if not reading.question.compound else f"Sources differ on {label[0].lower() + label[1:]}: "
+            label = label[0].lower() + label[1:]
+            if label.startswith("on "):
+                label = label[3:]  # "Sources differ on what date ...", not "on on what date"
+            lead = "Sources differ: " if not reading.question.compound else f"Sources differ on {label}: "
             claimed = reading.question.claimed
             if claimed and not any(_confirms(g, claimed) for g in [p.groups[0], *p.rivals]):
                 lead = f"No, not {claimed}. {lead}"  # "Is it true that Markov died in Paris?"

@@ -1231,3 +1231,12 @@ def test_a_count_is_not_a_length_and_a_firm_of_the_answer_is_no_partner(other_fi
     assert a.refused, a.answer  # "about 61 metres long" counts no sailors
     a = _ask(other_field, "Who was the chief designer of the ferry Skarv?")
     assert a.short_answer.startswith("Thomas Andrews [") and "Wolff" not in a.short_answer, a.answer
+
+
+def test_a_date_after_someone_else_named_is_theirs(other_field):
+    # "killed the clerk Emil Faure in Nantes in 1910 and the notary Jean Picard there in 1912": 1912 is Picard's
+    from rag import bridges
+
+    assert bridges.find("Where and when was the clerk Emil Faure killed?", lambda noun: True) == []  # he is named
+    a = _ask(other_field, "Where and when was the clerk Emil Faure killed?")
+    assert "1910" in a.short_answer and "1912" not in a.short_answer and not a.disagreement, a.answer
