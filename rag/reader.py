@@ -965,7 +965,9 @@ class _Reader:
         win = groups[0]
         win.partners = _partners(win.best, self.q)
         names = self.part_names(part)
-        rivals = [g for g in groups[1:] if _disagrees(win, g, names) and not (part.type == "place" and self.named_together(win, g))] or _alternatives(win, groups[1:], names, self.verb_forms(part)[1]) or _finer(win, groups[1:], lambda s: bool(self.verb_forms(part)[1] & s.lemmas))
+        forms = self.verb_forms(part)[1]
+        rivals = [g for g in groups[1:] if _disagrees(win, g, names) and not (part.type == "place" and self.named_together(win, g))] \
+            or _alternatives(win, groups[1:], names, forms) or _finer(win, groups[1:], lambda s: bool(forms & s.lemmas))
         return PartReading(part, [win], rivals[:2], best)
 
 
