@@ -695,8 +695,11 @@ class _Reader:
 
     def says_target(self, part: Part, s: language.Sentence) -> bool:
         """Does the sentence say the asked X ("hospital", "children") or a near synonym of it?"""
-        # (as a word too: spaCy counts "name" among its stop words, which lemmas leave out)
-        return _holds(part.target, s.lemmas, words_of(s.text)) or bool(self.near.get(part.target, set()) & s.lemmas)
+        # (as a word too: spaCy counts "name" among its stop words, which lemmas leave out); a person's
+        # role only as itself: MiniLM puts "designer" near "engineer", "captain" near "officer"
+        if _holds(part.target, s.lemmas, words_of(s.text)):
+            return True
+        return not names_a_person(part.target, self.embedder) and bool(self.near.get(part.target, set()) & s.lemmas)
 
     def says_event(self, part: Part, s: language.Sentence, name_words: set[str]) -> bool:
         """Does the sentence hold a word of the part other than its names, as

@@ -1240,3 +1240,9 @@ def test_a_date_after_someone_else_named_is_theirs(other_field):
     assert bridges.find("Where and when was the clerk Emil Faure killed?", lambda noun: True) == []  # he is named
     a = _ask(other_field, "Where and when was the clerk Emil Faure killed?")
     assert "1910" in a.short_answer and "1912" not in a.short_answer and not a.disagreement, a.answer
+
+
+def test_a_persons_role_is_said_only_as_itself(other_field):
+    # "Her chief designer was Thomas Andrews": a designer is no engineer, whatever MiniLM says
+    a = _ask(other_field, "Who was the chief engineer of the ferry Skarv?")
+    assert a.refused, a.answer
