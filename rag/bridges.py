@@ -163,7 +163,7 @@ def rewrite(question: str, is_person: Callable[[str], bool], answer: Callable[[s
     return "".join(out) + question[at:] if out else question
 
 
-_PRONOUNS = frozenset({"he", "she", "him", "her"})
+_PERSONS = frozenset(w for w, kinds in language.PRONOUN_KINDS.items() if kinds == ("person",))
 
 
 def refer_back(question: str, parts: list[str], answers: list[str],
@@ -174,6 +174,7 @@ def refer_back(question: str, parts: list[str], answers: list[str],
     `answers[i]` is the person part i is answered with, or "". Returns (the
     rewritten question, whether it was a description, the part's index), or
     None when no part refers back to an answered one."""
+    doc = language.parse(question)
     at = 0
     for k, asked in enumerate(parts):
         start = question.find(asked, at)
@@ -183,15 +184,13 @@ def refer_back(question: str, parts: list[str], answers: list[str],
         earlier = next((a for a in reversed(answers[:k]) if a), "")
         if not k or not earlier:
             continue
-        doc = language.parse(asked)
-        for t in doc:
-            if t.lower_ in _PRONOUNS and t.dep_ in ("nsubj", "nsubjpass", "dobj", "pobj"):
-                span, described = (t.idx, t.idx + len(t.text)), False
-            elif t.pos_ == "NOUN" and t.i > 0 and doc[t.i - 1].lower_ in _DEFINITE and is_person(t.lemma_.lower()) \
-                    and (t.i + 1 == len(doc) or doc[t.i + 1].pos_ not in ("ADP", "NOUN", "PROPN")):
-                span, described = (doc[t.i - 1].idx, t.idx + len(t.text)), True  # "the killer", not "the man who ..."
+        for t in (t for t in doc if start <= t.idx < at):
+            if t.lower_ in _PERSONS and t.dep_ in ("nsubj", "nsubjpass", "dobj", "pobj"):
+                begin, described = t.idx, False
+            elif t.pos_ == "NOUN" and doc[t.i - 1].idx >= start and doc[t.i - 1].lower_ in _DEFINITE \
+                    and is_person(t.lemma_.lower()) and (t.i + 1 == len(doc) or doc[t.i + 1].pos_ not in ("ADP", "NOUN", "PROPN")):
+                begin, described = doc[t.i - 1].idx, True  # "the killer", not "the man who ..."
             else:
                 continue
-            name = earlier if t.tag_ != "PRP$" else earlier + "'s"
-            return question[: start + span[0]] + name + question[start + span[1]:], described, k
+            return question[:begin] + earlier + question[t.idx + len(t.text):], described, k
     return None

