@@ -201,8 +201,10 @@ def answer_text(answer: Answer) -> None:
         differing = [p for p in answer.parts if len(p.get("values", [])) > 1]
         if differing:
             st.caption("What each source says")
+            disputed = any(v.get("disputed_by") for p in differing for v in p["values"])
             st.table([{"asked": p["asked"], "value": v["value"], "source": s,
-                       "citation": " ".join(f"[{n}]" for n in v["citations"])}
+                       "citation": " ".join(f"[{n}]" for n in v["citations"]),
+                       **({"disputed by": " ".join(f"[{n}]" for n in v.get("disputed_by", []))} if disputed else {})}
                       for p in differing for v in p["values"] for s in v["sources"]])
 
 

@@ -26,7 +26,7 @@ from .engines import Engine, ExtractiveEngine, PromptError, make_engine
 from .errors import RagError
 from .index import Index, IndexProblem
 from .keyword import query_terms
-from .reader import REFUSAL, Reading, names_a_person, parts_of, read, refusal_text, short_answer
+from .reader import DISPUTED, REFUSAL, Reading, names_a_person, parts_of, read, refusal_text, short_answer
 from .retrieval import Passage, search
 from .verify import SUPPORTED, verify_claim
 
@@ -69,7 +69,7 @@ class Answer:
     disagreement: bool = False
     evidence: float = 0.0
     short_answer: str = ""  # the direct answer alone, cited ("Ramón Mercader [1], with an ice axe [1].")
-    parts: list[dict] = field(default_factory=list)  # [{"asked", "type", "values": [{"value", "citations", "sources"}]}]
+    parts: list[dict] = field(default_factory=list)  # [{"asked", "type", "values": [{"value", "citations", "sources", "disputed_by"}]}]
 
     def to_dict(self) -> dict:
         """The stable JSON contract of `rag ask --json`."""
@@ -246,7 +246,8 @@ def ask_stream(
     answer = Answer(q, standalone, text, reading.refused, used, contexts=passages, notices=notices,
                     evidence=reading.strength, disagreement=reading.disagreement,
                     short_answer=_renumbered(short_answer(reading), renumber) if not engine_generative(used) else _first_sentence(text),
-                    parts=[{**p, "values": [{**v, "citations": [renumber[c] for c in v["citations"] if c in renumber]}
+                    parts=[{**p, "values": [{**v, **{k: [renumber[c] for c in v[k] if c in renumber]
+                                                     for k in ("citations", "disputed_by")}}
                                             for v in p["values"]]} for p in parts_of(reading)])
     _verify(answer, [passages[i - 1] for i in parser.order], scoring_embedder(index))
     yield Event("done", answer=answer)
@@ -400,6 +401,7 @@ def _verify(answer: Answer, cited: list[Passage], embedder=None) -> None:
 
 _DIFFER = re.compile(r"Sources differ(?: on [^:]*)?:")
 _CITED_PIECE = re.compile(r"(?<=\])\s*,\s+")  # "Appendix operation [1], in Hamburg [2]": a comma after a citation
+_DISPUTE = re.compile(rf",\s*{DISPUTED}(?:\s*\[\d+\])+")  # a pointer to the disputing sentence, quoted and checked itself
 
 
 def _claims(text: str) -> list[str]:
@@ -416,7 +418,7 @@ def _claims(text: str) -> list[str]:
             pieces = [lead.strip().rstrip(",")]
         out += pieces
         if rest:
-            out += [piece.strip().rstrip(".") for piece in rest[0].split(";")]
+            out += [_DISPUTE.sub("", piece).strip().rstrip(".") for piece in rest[0].split(";")]
     return [c for c in out if c]
 
 

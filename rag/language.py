@@ -537,6 +537,13 @@ def particle(verb) -> str:
     return next((c.lower_ for c in verb.children if c.dep_ == "prt"), "")
 
 
+def denied(t) -> bool:
+    """Is the value negated where it stands, by a "not" on it or on the word
+    that introduces it ("found on 13 February 2024, not in 2023")?"""
+    x = t.head if t.dep_ == "pobj" else t
+    return any(c.dep_ == "neg" for c in (*t.children, *x.children))
+
+
 def is_stop(word: str) -> bool:
     """A function word ("the", "of", "his") by spaCy's English list."""
     return nlp().vocab[word].is_stop

@@ -37,6 +37,7 @@ from .question import Part, Question, analyse_question
 from .retrieval import Passage
 
 REFUSAL = "The sources do not say."
+DISPUTED = "disputed by"  # "2023 [2], disputed by [3]": a side of a disagreement another passage sets aside
 
 # -- constants (chosen on the dev split) -----------------------------------------
 LEXICAL_WEIGHT = 0.6  # sentence support = 0.6 focus coverage + 0.4 meaning (cosine)
@@ -147,6 +148,7 @@ class Group:
     votes: float = 0.0
     finest: bool = False  # say the most precise member, however weakly supported (sources differ below it)
     partners: list[str] = field(default_factory=list)  # values given jointly with it ("by Patrushev and by Putin")
+    disputed_by: list[Scored] = field(default_factory=list)  # sentences of other passages that set the value aside
 
     @property
     def best(self) -> Candidate:
@@ -938,8 +940,11 @@ class _Reader:
             cands = [c for c in cands if c.exact or c.kind == "thing"]
         def answering(cands: list[Candidate]) -> list[Group]:
             # a value stated only about someone else does not answer ("How was Markov killed?"
-            # -> not "with a cyanide spray", said of Bandera), nor one the coordinated part took
-            return [g for g in _vote(cands) if not all(c.about_other for c in g.members) and g.best.norm not in taken]
+            # -> not "with a cyanide spray", said of Bandera), nor one the coordinated part took;
+            # nor does one its own sentence sets aside (`_set_aside`)
+            aside = {id(c) for c in _set_aside(cands)}
+            return [g for g in _vote([c for c in cands if id(c) not in aside])
+                    if not all(c.about_other for c in g.members) and g.best.norm not in taken]
 
         groups = answering(cands)
         if not groups:  # none of the best sentences holds a value: read on ("How was Markov killed?" -> the pellet)
@@ -974,7 +979,17 @@ class _Reader:
         forms = self.verb_forms(part)[1]
         rivals = [g for g in groups[1:] if _disagrees(win, g, names) and not (part.type == "place" and self.named_together(win, g))] \
             or _alternatives(win, groups[1:], names, forms) or _finer(win, groups[1:], lambda s: bool(forms & s.lemmas))
-        return PartReading(part, [win], rivals[:2], best)
+        rivals = rivals[:2]
+        if rivals:  # what each side's value is set aside by: a judgement the reader should see beside it
+            aside = _set_aside(cands)
+            for g in [win, *rivals]:
+                for c in aside:
+                    if c.passage not in g.passages and language.same_value(c.norm, g.best.norm, c.kind) \
+                            and all(x is not c.sentence for x in g.disputed_by):
+                        g.disputed_by.append(c.sentence)
+            # a side that a passage sets aside comes after one that none does
+            win, *rivals = sorted([win, *rivals], key=lambda g: bool(g.disputed_by))
+        return PartReading(part, [win], rivals, best)
 
 
 _ENDS = {"end": frozenset({"to", "until", "till", "through"}), "start": frozenset({"from", "since"})}
@@ -1561,6 +1576,29 @@ def _alternatives(win: Group, others: list[Group], name_words: set[str], forms: 
         for c in g.members)]  # (each what a source says: "some say 1991, others 1993")
 
 
+def _set_aside(cands: list[Candidate]) -> list[Candidate]:
+    """The values of one event that their own sentence does not assert: one
+    it denies ("found on 13 February 2024, not in 2023"), or one it reports
+    another as saying while it states a different value itself ("the
+    article says he was found dead in 2023; he was found shot on 13 February
+    2024"). Such a sentence votes against the value, not for it. Values
+    that are all reported ("some say 1961, others 1977") are each a
+    source's and stay."""
+    out = []
+    for c in cands:
+        if c.kind not in SINGLE_VALUED or c.root is None:
+            continue
+        if language.denied(c.root):
+            out.append(c)
+        elif _reported(c.root) and any(
+                d.sentence is c.sentence and d.kind == c.kind and d.on_event and not _reported(d.root)
+                and _attachment(d.root).lemma_ not in _SAYING and _same_grain(c, d)
+                and not language.same_value(c.norm, d.norm, c.kind) and not _restates(c.root, d.root)
+                for d in cands):
+            out.append(c)
+    return out
+
+
 def _same_report(a, b) -> bool:
     """Do two reported values answer the same thing: one is all a source is
     said to say ("some versions say 1961"), or both belong to one predicate
@@ -1756,7 +1794,8 @@ def _pieces(reading: Reading) -> tuple[str, list[str], list[str]]:
     bits, gaps, support = [], [], []
     for p in reading.parts:
         if p.rivals:
-            vals = "; ".join(f"{g.value} {_cite(g.passages)}" for g in [p.groups[0], *p.rivals])
+            vals = "; ".join(f"{g.value} {_cite(g.passages)}" + (f", {DISPUTED} {_cite(list(dict.fromkeys(x.passage for x in g.disputed_by)))}"
+                                                               if g.disputed_by else "") for g in [p.groups[0], *p.rivals])
             label = p.part.inverted or p.part.asked  # "when Reiss was murdered", its names as written
             label = label[0].lower() + label[1:]
             if label.startswith("on "):
@@ -1766,7 +1805,8 @@ def _pieces(reading: Reading) -> tuple[str, list[str], list[str]]:
             if claimed and not any(_confirms(g, claimed) for g in [p.groups[0], *p.rivals]):
                 lead = f"No, not {claimed}. {lead}"  # "Is it true that Markov died in Paris?"
             bits.append(lead + vals)
-            support += [p.groups[0].best.sentence] + [g.best.sentence for g in p.rivals]
+            support += [p.groups[0].best.sentence] + [g.best.sentence for g in p.rivals] + [
+                x for g in [p.groups[0], *p.rivals] for x in g.disputed_by[:1]]
         elif p.groups:
             said = _checked(p, reading.question.claimed) if reading.question.claimed else _say(p)
             bits.append(f"{p.part.subject}: {said}" if p.part.subject else said)
@@ -1786,7 +1826,9 @@ def _pieces(reading: Reading) -> tuple[str, list[str], list[str]]:
     for x in support:
         if x not in seen:
             seen.append(x)
-    limit = MAX_SUPPORTING + (1 if reading.disagreement else 0)  # room for each side of a disagreement
+    # room for each side of a disagreement, and for the sentence that disputes a side
+    limit = MAX_SUPPORTING + (1 if reading.disagreement else 0) + sum(
+        bool(g.disputed_by) for p in reading.parts if p.rivals for g in [p.groups[0], *p.rivals])
     short = ""
     if bits:
         short = ", ".join(bits)
@@ -1825,9 +1867,10 @@ def parts_of(reading: Reading) -> list[dict]:
     out = []
     for p in reading.parts:
         groups = ([p.groups[0], *p.rivals] if p.groups else [])
-        values = [{"value": g.value, "citations": [i + 1 for i in g.passages[:2]], "sources": g.sources} for g in groups]
+        values = [{"value": g.value, "citations": [i + 1 for i in g.passages[:2]], "sources": g.sources,
+                   "disputed_by": list(dict.fromkeys(x.passage + 1 for x in g.disputed_by))[:2]} for g in groups]
         if not values and p.answered and p.best:
             values = [{"value": _clean(p.best.sentence.text), "citations": [p.best.passage + 1],
-                       "sources": [reading.passages[p.best.passage].source]}]
+                       "sources": [reading.passages[p.best.passage].source], "disputed_by": []}]
         out.append({"asked": p.part.asked, "type": p.part.type, "values": values})
     return out

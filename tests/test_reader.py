@@ -349,6 +349,22 @@ Emeka Okoro, the club's coach from 1990 and the author of its training manual, r
 
 In a letter of June 1961 Ivo Marsh recalled how he was stabbed in Utrecht after he was treated as a traitor.
 """,
+    "vela-coast.md": """# Deaths on the coast
+
+In 1998 the lighthouse keeper Tomas Vela was found dead at the foot of his tower near Sines.
+""",
+    "vela-review.md": """# The Vela inquiry
+
+The Harbour Times says the keeper Tomas Vela was found dead in 1998; he was found dead on 4 June 2003.
+""",
+    "mill-guide.md": """# The Weir Mill museum
+
+The Weir Mill museum in Tarn opened in 1987 as a working flour mill.
+""",
+    "mill-history.md": """# The history of Weir Mill
+
+The museum at Weir Mill opened on 2 May 1991, not in 1987, after years of repairs to its wheel.
+""",
 }
 
 
@@ -1101,6 +1117,27 @@ def test_a_value_never_leaves_a_bracket_open():
 def test_what_different_sources_are_said_to_say_differs(other_field, question, values):
     a = _ask(other_field, question)
     assert a.disagreement and all(v in a.short_answer for v in values), a.answer
+
+
+@pytest.mark.parametrize("question, stated, disputed", [
+    # one passage reports another as saying 1998 and states 4 June 2003 itself
+    ("When was Tomas Vela found dead?", "4 June 2003", "1998"),
+    # one passage denies 1987 ("not in 1987")
+    ("When did the Weir Mill museum open?", "2 May 1991", "1987"),
+])
+def test_a_value_its_own_sentence_sets_aside_is_disputed_not_voted_for(other_field, question, stated, disputed):
+    a = _ask(other_field, question)
+    assert a.disagreement and a.short_answer.startswith(f"Sources differ: {stated} ["), a.answer
+    side = next(v for p in a.parts for v in p["values"] if v["value"] == disputed)
+    judge = next(v for p in a.parts for v in p["values"] if v["value"] == stated)
+    # the disputing passage is cited for the value it states, not for the one it sets aside
+    assert side["disputed_by"] and not set(side["disputed_by"]) & set(side["citations"]), a.parts
+    assert f"{disputed} [{side['citations'][0]}], disputed by [{side['disputed_by'][0]}]" in a.short_answer, a.answer
+    judging = {c.n: c for c in a.citations}[side["disputed_by"][0]]
+    sentence = next(s for s in judging.text.splitlines() if disputed in s and stated in s)
+    assert f"{sentence} [{judging.n}]" in a.answer, a.answer  # the judgement is quoted, verbatim
+    assert not judge["disputed_by"]
+    assert not [c for c in a.claims if "disputed" in c["text"]], a.claims  # the pointer is no claim to check
 
 
 def test_when_a_thing_was_said_is_no_rival_of_what_was_said(other_field):
