@@ -189,24 +189,30 @@ def ask_stream(
         if best is None or (not r.refused and (best[2].refused or r.strength > best[2].strength)):
             best = (option, found, r)
     standalone, passages, reading = best
+
+    def deepen(question: str, passages: list[Passage], reading: Reading) -> tuple[list[Passage], Reading]:
+        """A part no passage answers with a value: the source most about the question
+        read further than the per-source cap allows ("How was Markov killed?": the
+        ricin pellet is in the brief's fifth-best passage)."""
+        if not passages or retrieve is not None or all(p.groups or p.part.type == "any" for p in reading.parts):
+            return passages, reading
+        have = {p.chunk_id for p in passages}
+        deeper = [p for p in engine.fit(search(index, question, k=settings.k, source=passages[0].source,
+                                               candidates=settings.candidates, max_per_source=settings.k))
+                  if p.chunk_id not in have][:DEEPER_PASSAGES]
+        if deeper:
+            again = read(question, passages + deeper, index, scoring_embedder(index))
+            if sum(bool(p.groups) for p in again.parts) > sum(bool(p.groups) for p in reading.parts):
+                return passages + deeper, again
+        return passages, reading
+
     if rewrite:  # "... in which city was the secretary born?": whom a description means is asked of the sources first
-        standalone, passages, reading = _bridged(standalone, passages, reading, find, engine, index)
+        standalone, passages, reading = _bridged(standalone, passages, reading, find, deepen, engine, index)
     passages, reading = _with_parts(standalone, passages, reading, find, engine, index)
     if rewrite:  # "Who murdered Trotsky, and where did the killer die?": the killer is the first part's answer
         standalone, passages, reading = _referred(standalone, passages, reading, find, engine, index)
     yield Event("standalone", standalone)
-    if passages and retrieve is None and any(not p.groups and p.part.type != "any" for p in reading.parts):
-        # A part no passage answers with a value: read the source most about the
-        # question further than the per-source cap allows ("How was Markov
-        # killed?": the ricin pellet is in the brief's fifth-best passage).
-        have = {p.chunk_id for p in passages}
-        deeper = [p for p in engine.fit(search(index, standalone, k=settings.k, source=passages[0].source,
-                                               candidates=settings.candidates, max_per_source=settings.k))
-                  if p.chunk_id not in have][:DEEPER_PASSAGES]
-        if deeper:
-            again = read(standalone, passages + deeper, index, scoring_embedder(index))
-            if sum(bool(p.groups) for p in again.parts) > sum(bool(p.groups) for p in reading.parts):
-                passages, reading = passages + deeper, again
+    passages, reading = deepen(standalone, passages, reading)
     if any(p.reanalysed for p in passages):
         notices.append("Some passages were indexed by an older release, so they were analysed again for this "
                        "question, which is slower; run `rag ingest` to bring the index up to date.")
@@ -302,14 +308,15 @@ def _referred(question: str, passages: list[Passage], reading: Reading, find, en
     return (text, more, merged) if better else (question, passages, reading)
 
 
-def _bridged(question: str, passages: list[Passage], reading: Reading, find, engine: Engine, index: Index):
+def _bridged(question: str, passages: list[Passage], reading: Reading, find, deepen, engine: Engine, index: Index):
     """(question, passages, reading) with each person the question only
     describes named as the sources name them (rag/bridges.py), when the
     sources then answer it; else as they were."""
     embedder = scoring_embedder(index)
 
     def named(asked: str) -> str:  # the one person or body the bridge's question is answered with, or ""
-        r = read(asked, engine.fit(find(asked)), index, embedder)
+        found = engine.fit(find(asked))
+        found, r = deepen(asked, found, read(asked, found, index, embedder))
         groups = r.parts[0].groups if r.parts and not r.refused else []
         return groups[0].shown.value if groups and groups[0].best.kind in ("person", "org") else ""
 

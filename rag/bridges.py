@@ -12,7 +12,9 @@ A description is a bridge when it is
   questions used ("his secretary"): the lead-in's phrase is asked, its
   possessive resolved ("Trotsky's secretary");
 - a definite noun for a person with a phrase or clause of its own ("the man
-  Litvinenko said his superiors wanted killed"): that phrase is asked.
+  Litvinenko said his superiors wanted killed", "the officer sent to kill
+  Okolovich"): that phrase is asked;
+- a named person's one relation ("Ignace Reiss's boyhood friend").
 
 A later part may also refer back to the person an earlier part asks for:
 "Who murdered Trotsky, and where did the killer die?" (`refer_back`).
@@ -75,12 +77,34 @@ def _asks_itself(noun) -> bool:
 
 def _part_end(doc, i: int) -> int:
     """Where the part holding token i ends: at punctuation, or at "and" before another wh-phrase."""
-    while i < len(doc) and not doc[i].is_punct:
+    while i < len(doc) and not (doc[i].is_punct and doc[i].tag_ != "HYPH"):  # ("the Tomsk-Moscow flight")
         nxt = doc[i + 1] if i + 1 < len(doc) else None
         if doc[i].lower_ == "and" and nxt is not None and (nxt.tag_ in _WH_TAGS or nxt.pos_ == "ADP"):
             break
         i += 1
     return i
+
+
+def _verb_last(doc, t, end: int) -> int | None:
+    """Where the question's own verb stands when an auxiliary before the
+    noun t leaves it last in the part ("When did the man who killed Trotsky
+    die?", "When was the man who murdered Trotsky born?", "... was the
+    officer sent to kill Okolovich later poisoned with?"), else None."""
+    aux = [u for u in doc[: t.i] if u.lemma_ in ("do", "be") and u.pos_ in ("AUX", "VERB")]
+    v = end - 1
+    while v > t.i and doc[v].pos_ in ("ADP", "PART"):  # a stranded preposition: "poisoned with?"
+        v -= 1
+    if not aux or v <= t.i:
+        return None
+    # after do-support the last word is the verb, whatever its tag ("die" tagged a noun)
+    return v if aux[0].lemma_ == "do" or doc[v].tag_ in ("VBN", "VBD") else None
+
+
+def _trimmed(doc, t, stop: int) -> int:
+    """The description's end without an adverb of the question's verb ("later poisoned")."""
+    while stop - 1 > t.i and doc[stop - 1].pos_ == "ADV":
+        stop -= 1
+    return stop
 
 
 def _described(doc, t) -> int:
@@ -98,24 +122,28 @@ def _described(doc, t) -> int:
         while j < end and (doc[j].pos_ in ("DET", "ADJ", "NOUN", "PROPN", "NUM") or doc[j].tag_ == "POS"):
             j += 1
         return j if j > t.i + 2 else t.i + 1
+    if nxt.tag_ in ("VBN", "VBD") and nxt.pos_ == "VERB":
+        # a participle's clause before the question's own verb: "the opposition leader poisoned
+        # on the flight [die]"; not "Where was the officer poisoned in 2018?", whose verb it is
+        v = _verb_last(doc, t, _part_end(doc, nxt.i))
+        return _trimmed(doc, t, v) if v is not None and v > nxt.i + 1 else t.i + 1
     j = nxt.i
     while j < len(doc) and doc[j].pos_ in ("PROPN", "PRON"):
         j += 1
     # a relative clause: "the man who ...", or reduced, a name and a finite verb ("the man Litvinenko
     # said ..."); "the defector Ignace Reiss murdered" is a noun and its name, before a participle
     root = t.sent.root.i
-    if nxt.lower_ in ("who", "whom", "that") or j > nxt.i and j < len(doc) and doc[j].tag_ in ("VBD", "VBZ", "VBP") \
+    if nxt.lower_ in ("who", "whom", "whose", "that") or j > nxt.i and j < len(doc) and doc[j].tag_ in ("VBD", "VBZ", "VBP") \
             and j != root:
         end = _part_end(doc, nxt.i)
-        if any(u.lemma_ == "do" for u in doc[:t.i]):
-            end -= 1  # "In which city did the man who killed Trotsky die?": after do-support the last word is the verb
+        end = _verb_last(doc, t, end) or end  # "In which city did the man who killed Trotsky die?"
         # the question's own verb ends the clause: "Where was the man who killed Trotsky born?", and so
         # does the relative clause's end: "The astronaut who stirred the oxygen tanks [was later elected]"
         rel = next((c for c in t.children if c.dep_ == "relcl" and c.i > t.i), None)
         if rel is not None:
             end = min(end, rel.right_edge.i + 1)
         stops = [u.i for u in doc[nxt.i + 1 : end] if u.i == root or u.head.i == t.i and u.dep_ == "acl"]
-        return stops[0] if stops else end
+        return _trimmed(doc, t, stops[0] if stops else end)
     return t.i + 1
 
 
@@ -129,9 +157,21 @@ def find(question: str, is_person: Callable[[str], bool]) -> list[Bridge]:
     lead = {t.lemma_.lower(): t for t in doc[:ask_start] if t.pos_ == "NOUN"}
     out: list[Bridge] = []
     for t in doc[ask_start:]:
-        d = t.i - 1  # the determiner, before what modifies the noun: "the elder son", "The Apollo 13 astronaut"
-        while d > ask_start and (doc[d].pos_ in ("ADJ", "NUM") or doc[d].pos_ == "PROPN" and doc[d].dep_ in ("compound", "nmod")):
+        d = t.i - 1  # the determiner, before what modifies the noun: "the elder son", "The Apollo 13 astronaut",
+        while d > ask_start and (doc[d].pos_ in ("ADJ", "NUM") or doc[d].dep_ in ("compound", "nmod") and (
+                doc[d].pos_ == "PROPN" or doc[d].pos_ == "NOUN" and d < t.i)):  # "the opposition leader"
             d -= 1
+        owner = d  # or a named owner: "Ignace Reiss's boyhood friend" (one person, so a singular noun)
+        if doc[d].tag_ == "POS" and t.tag_ == "NN":
+            while owner - 1 >= ask_start and doc[owner - 1].pos_ == "PROPN":
+                owner -= 1
+        if owner < d:
+            if is_person(t.lemma_.lower()) and not _asks_itself(t) and t.pos_ == "NOUN" \
+                    and not (t.i + 1 < len(doc) and doc[t.i + 1].pos_ in ("NOUN", "PROPN")):  # "Trotsky's secretary Rudolf Klement"
+                stop = max(_described(doc, t), t.i + 1)
+                sub = doc[owner:stop].text
+                out.append(Bridge(doc[owner].idx, doc[stop - 1].idx + len(doc[stop - 1].text), f"Who was {sub}?"))
+            continue
         if t.pos_ != "NOUN" or d < 0 or doc[d].lower_ not in _DEFINITE or _asks_itself(t) \
                 or t.i + 1 < len(doc) and doc[t.i + 1].pos_ == "NOUN" \
                 or t.dep_ == "compound" and t.head.pos_ == "PROPN":

@@ -209,7 +209,7 @@ def check() -> None:
     if any(v for k, v in report.items() if k not in ("chunks", "outdated")):
         raise UserError("the index is inconsistent; run `rag ingest` to repair it")
     if report["outdated"]:
-        out.print(f"{report['outdated']} sources were indexed by another release or with other chunk settings; "
+        err.print(f"{report['outdated']} sources were indexed by another release or with other chunk settings; "
                   "answers are slower until `rag ingest` redoes them", highlight=False)
 
 

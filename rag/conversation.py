@@ -172,18 +172,22 @@ def _by_salience(sentence, doc) -> list:
     return sorted(sentence.values, key=rank)  # stable: position breaks ties
 
 
-def _previous_question(history: list[dict]) -> str:
+def _previous_question(history: list[dict], resolved: bool = False) -> str:
     """The last question asked, standing alone: "And Khokhlov?" after "What
     about Markov?" after "What poison was used against Litvinenko?" is asked
-    of "What poison was used against Georgi Markov?"."""
+    of "What poison was used against Georgi Markov?". With `resolved`, its
+    pronouns too, by their likeliest reading: "What about Collip?" after
+    "Where was he born?" is asked of "Where was Collip born?"."""
     from . import language
 
     at = next((i for i in range(len(history) - 1, -1, -1) if history[i]["role"] == "user"), None)
     if at is None:
         return ""
     previous = strip_marks(history[at]["content"])
-    if at and not any(t.pos_ in ("VERB", "AUX") for t in language.parse(previous)):
-        previous = readings(previous, history[:at])[0]  # itself elliptical: resolved as it was
+    doc = language.parse(previous)
+    if at and (not any(t.pos_ in ("VERB", "AUX") for t in doc) or resolved and any(
+            t.lower_ in _PRONOUN_KINDS and t.pos_ == "PRON" for t in doc)):
+        previous = readings(previous, history[:at])[0]  # itself elliptical, or "he": resolved as it was
     return previous
 
 
@@ -345,6 +349,9 @@ def readings(question: str, history: list[dict], is_person=lambda noun: False) -
                 " ".join(t.text for t in doc if t.pos_ == "PROPN")]
             if said[0]:
                 pnames = [e for e in pdoc.ents if e.label_ in ("PERSON", "ORG", "GPE", "LOC", "FAC")]
+                if not pnames and swap:  # "What about Collip?" after "Where was he born?": whom "he" meant
+                    previous = _previous_question(history, resolved=True)
+                    pnames = [e for e in language.parse(previous).ents if e.label_ in ("PERSON", "ORG", "GPE", "LOC", "FAC")]
                 if pnames:
                     return [previous.replace(pnames[0].text, said[0], 1)]
     # Pronouns and definite descriptions -> entities of the right kind.

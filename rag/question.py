@@ -21,6 +21,7 @@ from . import language
 KINDS = {
     "person": ("person", "org"),
     "date": ("date",),
+    "time": ("time",),  # a time of day: "At what time ...?" -> "about 2:10 p.m."
     "place": ("place", "org"),
     "number": ("number", "quantity", "money", "percent"),
     "duration": ("duration", "number"),
@@ -55,7 +56,7 @@ class Part:
     """One thing the question asks."""
 
     asked: str  # the part as written: "with what weapon"
-    type: str  # person, date, place, number, duration, quantity, thing, manner, any
+    type: str  # person, date, time, place, number, duration, quantity, thing, manner, any
     target: str = ""  # the X of "what/which X" ("weapon"); "" when none
     prep: str = ""  # a leading preposition to say the answer with ("with")
     verb: str = ""  # lemma of the verb the part asks about ("kill")
@@ -71,6 +72,7 @@ class Part:
     bound: str = ""  # "end" for "until when", "start" for "since when": which end of a period is asked
     particle: str = ""  # the asked verb's particle: "down" of "come down", "hand down"
     stranded: str = ""  # a preposition left at the end whose object the wh-word is: "of" of "What did he die of?"
+    described: str = ""  # the noun a "Who was the N who/sent ...?" describes the one asked by ("officer")
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -173,6 +175,21 @@ def _verb_of(tokens) -> object | None:
     return aux[0] if aux else None
 
 
+# Verbs that raise their complement's subject ("Krasikov turned out to belong to
+# the FSB", "seems to have died"): the act asked about is the complement's
+_RAISING = frozenset({"seem", "appear", "prove", "happen", "turn"})
+
+
+def _raised(verb):
+    """The verb a raising verb's complement names ("belong" of "turn out to
+    belong"), else the verb itself."""
+    comp = next((c for c in verb.children if c.dep_ == "xcomp" and c.pos_ in ("VERB", "AUX")), None)
+    lemma = verb.lemma_.lower()
+    if comp is None or lemma not in _RAISING or lemma == "turn" and language.particle(verb) != "out":
+        return verb
+    return comp
+
+
 def _reported(verb, tokens):
     """The verb a wh-argument belongs to: "Which service did the Kremlin say
     Krasikov belongs to?" asks what Krasikov belongs to, not what was said.
@@ -232,7 +249,20 @@ def _described_noun(tokens) -> frozenset[str]:
     """{"man"} for "Who was the man who killed Trotsky?": the noun only stands for the one asked."""
     wh = next((t for t in tokens if t.lower_ == "who" and t.tag_ == "WP"), None)
     rel_wh = _relative_wh(wh) if wh is not None else None
-    return frozenset({_lemma(rel_wh.head.head)}) if rel_wh is not None else frozenset()
+    if rel_wh is not None:
+        rel = next(t for t in (rel_wh, *rel_wh.ancestors) if t.dep_ == "relcl")
+        return frozenset({_lemma(rel.head)})  # "man" of "the man who killed", "the man whose company built"
+    described = _participle(wh) if wh is not None else None  # "the officer sent to kill Okolovich"
+    return frozenset({_lemma(described.head)}) if described is not None else frozenset()
+
+
+def _participle(wh):
+    """The participle that describes the one a "Who was ...?" asks for: "sent"
+    of "Who was the officer sent to kill Okolovich?", else None."""
+    if wh.dep_ != "attr" or wh.head.lemma_ != "be":
+        return None
+    subj = next((c for c in wh.head.children if c.dep_ == "nsubj"), None)
+    return next((c for c in subj.children if c.dep_ == "acl" and c.tag_ in ("VBN", "VBD")), None) if subj is not None else None
 
 
 def _relative_wh(wh):
@@ -242,7 +272,7 @@ def _relative_wh(wh):
         return None
     subj = next((c for c in wh.head.children if c.dep_ == "nsubj"), None)
     rel = next((c for c in subj.children if c.dep_ == "relcl"), None) if subj is not None else None
-    return next((c for c in rel.children if c.tag_ == "WP"), None) if rel is not None else None
+    return next((c for c in rel.subtree if c.tag_ in ("WP", "WP$")), None) if rel is not None else None  # ("whose company built")
 
 
 def _type_of(tokens) -> tuple[str, str, str]:
@@ -263,6 +293,8 @@ def _type_of(tokens) -> tuple[str, str, str]:
     rel_wh = _relative_wh(wh)
     if not role and rel_wh is not None:  # "Who was the man who killed Trotsky?" asks who killed him
         role = "agent" if rel_wh.dep_ == "nsubj" else "patient" if rel_wh.dep_ in ("dobj", "nsubjpass") else ""
+    elif not role and _participle(wh) is not None:
+        role = "patient"  # "the officer sent to kill Okolovich" was sent
     if w in ("who", "whom", "whose"):
         copula = _verb_of(tokens)
         if w == "who" and copula is not None and copula.lemma_ == "be":
@@ -313,6 +345,8 @@ def _type_of(tokens) -> tuple[str, str, str]:
             if target in _NAME_NOUNS:  # "the name of the Ukrainian intelligence operation" -> an operation
                 of = [g for c in attr[0].children if c.dep_ == "prep" and c.lower_ == "of" for g in c.children if g.pos_ == "NOUN"]
                 target = _lemma(of[0]) if of else target
+    if target == "time":  # "at what time": an hour ("what time of year" asks for a year, a date)
+        return "time", target, role
     if target in _TIME_NOUNS:
         return "date", target, role
     if target in _COUNT_NOUNS:
@@ -521,12 +555,16 @@ def analyse_question(text: str) -> Question:
         typ, target, role = _type_of(clause if len(toks) <= 2 else toks)
         verb = _verb_of(clause)
         verb = _reported(verb, clause) if verb is not None else None
+        raising = verb if verb is not None and _raised(verb) is not verb else None
+        verb = _raised(verb) if verb is not None else None
         prep = toks[0].lower_ if toks[0].pos_ == "ADP" and typ in ("thing", "manner", "place") else ""
         bound = _BOUNDS.get(toks[0].lower_, "") if typ == "date" else ""
         asked = "".join(t.text_with_ws for t in toks).strip()
-        parts.append(Part(asked=asked, type=typ, target=target, prep=prep,
+        described = _described_noun(clause)
+        parts.append(Part(asked=asked, type=typ, target=target, prep=prep, described=next(iter(described), ""),
                           verb=_lemma(verb) if verb is not None and verb.lemma_ != "be" else "",
-                          role=role, lemmas=(_content(clause) | _asked_verb(verb)) - {target} - _described_noun(clause),
+                          role=role, lemmas=(_content(clause) | _asked_verb(verb)) - {target} - described
+                          - ({_lemma(raising)} if raising is not None else set()),
                           inverted=_inverted(clause),
                           coordinate=coordinate, naming=_asks_name(clause, target), owner=_owner(clause, target),
                           arguments=_arguments(verb, target), modifiers=_modifiers(clause, target), bound=bound,

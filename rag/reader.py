@@ -94,7 +94,7 @@ SPELLING_MATCH = 0.85  # a passage word this alike (difflib ratio) to a word of 
 
 # Kinds of which one event has one value: two of them from two sources are a
 # disagreement (two people or two things may both be true at once).
-SINGLE_VALUED = frozenset({"date", "number", "duration", "quantity", "money", "percent", "place"})
+SINGLE_VALUED = frozenset({"date", "time", "number", "duration", "quantity", "money", "percent", "place"})
 # Verbs that take their meaning from their object: the X of "what X did he
 # receive" is then the event asked about ("sentence" -> "sentenced him to").
 _LIGHT_VERBS = frozenset({"receive", "get", "give", "have", "take", "make", "suffer", "undergo"})
@@ -383,6 +383,7 @@ class _Reader:
             return []  # a passage that mentions none of the question's names says nothing of them ("When was Lugovoy born?")
         verbs = [t for t in doc if (t.lemma_.lower() == verb or t.lemma_.lower() in verb_forms and _eventive(t)
                                     and not _agent_noun(t.lemma_.lower(), verb))  # "the writer Conan Doyle" did not write what was asked
+                 and not _act_of_another(t, name_words)
                  and not (part.particle and t.lemma_.lower() == verb and language.particle(t) != part.particle)]
         # (a phrasal verb is another verb without its particle: "came three days after" is no "come down")
         verbal = [t for t in verbs if t.pos_ in ("VERB", "AUX")]  # a clause belongs to a verb, not to "the hearing"
@@ -675,7 +676,7 @@ class _Reader:
             if part.target and kind == "thing":
                 fit = fit ** FIT_SHARPNESS
             frame = _frame_fit(root, name_words, verb_forms, he_asked) if name_words and root.i not in by_noun else 1.0
-            if _acts_on_other(root, part.arguments | self.q.lemmas, verb_forms, patients=not part.arguments):
+            if _acts_on_other(root, part.arguments | self.q.lemmas, verb_forms, patients=not part.arguments, unnamed=not named):
                 frame = FRAME_OTHER  # "poisoned chocolates were found in the room" for "Where was Klement's body found?"
             fit *= FRAME_OTHER if elsewhere else frame
             if verb and not verbs:
@@ -938,6 +939,9 @@ class _Reader:
         cands = [c for x in top for c in self.candidates(i, part, x)]
         if any(c.exact for c in cands):  # a name that is an X outranks names merely of X's kind
             cands = [c for c in cands if c.exact or c.kind == "thing"]
+        if part.described and any(c.kind == "person" for c in cands) and names_a_person(part.described, self.embedder):
+            # "Who was the officer sent to kill Okolovich?": an officer is a person, not "the MVD" he was sent by
+            cands = [c for c in cands if c.kind != "org"]
         def answering(cands: list[Candidate]) -> list[Group]:
             # a value stated only about someone else does not answer ("How was Markov killed?"
             # -> not "with a cyanide spray", said of Bandera), nor one the coordinated part took;
@@ -1165,7 +1169,16 @@ def _says_which(w) -> bool:
     return w.dep_ == "compound" and w.head.pos_ == "NOUN"
 
 
-def _acts_on_other(root, arguments: frozenset[str], verb_forms: set[str], patients: bool = False) -> bool:
+def _act_of_another(t, name_words: set[str]) -> bool:
+    """Is the word an act noun of something the question does not name: "the
+    completion of the Chrysler Building" for "When was the Eiffel Tower finished?"."""
+    return bool(name_words) and t.pos_ == "NOUN" and any(
+        c.lower_ == "of" and any(g.pos_ == "PROPN" and not _spelled(language.fold(g.text), name_words) for g in c.subtree)
+        for c in t.children)
+
+
+def _acts_on_other(root, arguments: frozenset[str], verb_forms: set[str], patients: bool = False,
+                   unnamed: bool = False) -> bool:
     """Does the asked verb in the candidate's clause take only other common
     nouns as subject or object than the question's ("chocolates were found"
     for "Where was the body found?"): the same act on something else? With
@@ -1175,12 +1188,16 @@ def _acts_on_other(root, arguments: frozenset[str], verb_forms: set[str], patien
     verb = _clause_verb(root)
     if verb is None or verb.lemma_.lower() not in verb_forms:
         return False
+    if patients and any(c.dep_ == "nsubj" and any(w.lemma_.lower() in arguments for w in c.subtree) for c in verb.children):
+        return False  # "Armstrong taught aerospace engineering" for "Where did Armstrong teach?": the one asked acts, on what is left open
     slots = ("dobj", "nsubjpass") if patients else ("nsubj", "nsubjpass", "dobj")
     args = [a for c in verb.children if c.dep_ in slots and c.i not in own for a in (c, *c.conjuncts)
             if not a.left_edge.i <= root.i <= a.right_edge.i]  # (not "a sergeant of Wiltshire Police, James Dahl": the candidate's own)
     if not args or any(a.lemma_.lower() in arguments or w.pos_ == "PRON" or w.pos_ == "PROPN" and not _says_which(w)
                        for a in args for w in a.subtree):
         return False  # (a pronoun or a name in it may be the one asked: "the clerk Emil Faure", "Anna Roos's niece, Eva Roos")
+    if patients and unnamed and all(any(c.dep_ == "det" and c.lower_ == "the" for c in a.children) for a in args):
+        return False  # "The structure was finished" in a sentence naming nothing asked: it may be the Eiffel Tower
     return any(a.pos_ == "NOUN" for a in args)
 
 

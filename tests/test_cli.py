@@ -29,10 +29,10 @@ def cli_root(tmp_path_factory, embedder):
     return root
 
 
-def rag(root, *args, stdin: str | None = None, timeout: float = 300):
+def rag(root, *args, stdin: str | None = None, timeout: float = 300, **settings: str):
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_") and k != "OPENAI_API_KEY"}
     env.update(PYTHONPATH=str(ROOT), RAG_ROOT=str(root), RAG_DATA_DIR=str(root / "data"), RAG_ENGINE="extractive",
-               RAG_PROMPTS_DIR=str(ROOT / "prompts"), COLUMNS="200")
+               RAG_PROMPTS_DIR=str(ROOT / "prompts"), COLUMNS="200", **settings)
     return subprocess.run([sys.executable, "-c", "from rag.cli import run; run()", *args], cwd=root, env=env,
                           input=stdin, capture_output=True, text=True, timeout=timeout)
 
@@ -76,6 +76,15 @@ def test_check_passes_on_a_consistent_index_and_fails_on_a_broken_one(cli_root, 
     del client
     r = rag(broken, "check")
     assert r.returncode == 1 and "inconsistent" in r.stderr
+
+
+def test_check_of_an_index_made_by_another_release_prints_one_json_object(cli_root):
+    # other chunk settings stand for another release: the sources are outdated, and the
+    # note about it goes to stderr, so that stdout stays one JSON object for other tools
+    r = rag(cli_root, "check", RAG_CHUNK_SIZE="700")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["outdated"] == len(FILES)
+    assert "indexed by another release" in r.stderr
 
 
 def test_eval_with_limit_measures_a_sample_of_the_question_file(cli_root):

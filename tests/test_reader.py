@@ -357,6 +357,40 @@ In 1998 the lighthouse keeper Tomas Vela was found dead at the foot of his tower
 
 The Harbour Times says the keeper Tomas Vela was found dead in 1998; he was found dead on 4 June 2003.
 """,
+    "lumi.md": """# The Vask bank robbery
+
+In 1931 the Tallinn Syndicate sent the clerk Edgar Lumi to rob the Vask bank in Tartu.
+Two years later Edgar Lumi was killed in Riga with strychnine.
+""",
+    "varga.md": """# The composer Ilse Varga
+
+The composer Ilse Varga was born in Pécs in 1902.
+In 1950 Ilse Varga hired Tomas Reuter as her secretary.
+Ilse Varga later taught composition at the University of Linz, and she died on 3 May 1980.
+""",
+    "vell-bridge.md": """# The Vell Bridge
+
+The Kessler Works, the company of the engineer Anton Kessler, built the Vell Bridge over the river Aar.
+At about 9:30 a.m. Kessler opened the Vell Bridge to traffic on 4 May 1902.
+""",
+    "ostra-tower.md": """# The Ostra Tower
+
+The Ostra Tower was the tallest building in the region until the completion of the Harbour Hall in Tarn in 1930.
+Work on the tower began in 1887.
+The structure was finished on 31 March 1889, after two years of work.
+""",
+    "anton-kessler.md": """# Anton Kessler
+
+Anton Kessler was born in Basel in 1850 and trained as a blacksmith.
+""",
+    "reuter.md": """# Tomas Reuter
+
+Tomas Reuter was born in Graz in 1921 and later worked for several orchestras.
+""",
+    "marsk.md": """# The courier Lena Marsk
+
+In 2011 the police confirmed that the courier Lena Marsk belonged to the Harbour Guild.
+""",
     "mill-guide.md": """# The Weir Mill museum
 
 The Weir Mill museum in Tarn opened in 1987 as a working flour mill.
@@ -766,6 +800,10 @@ def test_elliptical_follow_up_borrows_the_previous_question():
     assert readings("What about Louise Perrin?", history) == ["What poison was used against Louise Perrin?"]
     history += [{"role": "user", "content": "What about Louise Perrin?"}, {"role": "assistant", "content": "Arsenic [1]."}]
     assert readings("And Emil Faure?", history) == ["What poison was used against Emil Faure?"]
+    # ... and so does one after a question that said "he": whom it meant is swapped
+    history = [{"role": "user", "content": "Who shot Max Orlov?"}, {"role": "assistant", "content": "Piet Brand [1]."},
+               {"role": "user", "content": "Where did he die?"}, {"role": "assistant", "content": "In Ghent [1]."}]
+    assert readings("What about Emil Faure?", history) == ["Where did Emil Faure die?"]
 
 
 def test_who_was_a_description_asks_for_the_name_it_describes(other_field):
@@ -1209,6 +1247,68 @@ def test_a_person_the_question_only_describes_is_asked_of_the_sources_first(othe
     assert [b.asked for b in found] == ["Who was Trotsky's secretary?"]
     a = _ask(other_field, "In which city did the smuggler who shot Max Orlov die?")
     assert "Piet Brand" in a.standalone_question and a.short_answer.startswith(("Ghent", "In Ghent")), a.answer
+
+
+def test_descriptions_by_a_participle_a_possessive_or_a_clause_before_the_verb_are_bridges():
+    from rag import bridges
+
+    def asked(question):
+        return [b.asked for b in bridges.find(question, lambda noun: True)]
+
+    assert asked("What poison was the clerk sent to rob the Vask bank later killed with?") == [
+        "Who was the clerk sent to rob the Vask bank?"]  # the participle's clause, without "later"
+    assert asked("In which town did the opposition leader poisoned on the Tomsk-Moscow flight die?") == [
+        "Who was the opposition leader poisoned on the Tomsk-Moscow flight?"]  # a hyphen ends nothing
+    assert asked("When was the man who murdered Trotsky born?") == ["Who was the man who murdered Trotsky?"]
+    assert asked("In which city was Ilse Varga's secretary born?") == ["Who was Ilse Varga's secretary?"]
+    # the participle that is the question's own verb, and a relation already named, are no bridges
+    assert asked("Where was the officer poisoned in 2018?") == []
+    assert asked("When did Ilse Varga's secretary Tomas Reuter leave?") == []
+
+
+@pytest.mark.parametrize("question, standalone, answer", [
+    # an officer, clerk or secretary is a person: not the syndicate that sent him
+    ("What poison was the clerk sent to rob the Vask bank later killed with?", "Edgar Lumi", "strychnine"),
+    ("In which city was Ilse Varga's secretary born?", "Tomas Reuter", "Graz"),
+])
+def test_a_described_person_is_named_before_the_question_is_answered(other_field, question, standalone, answer):
+    a = _ask(other_field, question)
+    assert standalone in a.standalone_question, a.standalone_question
+    assert answer.lower() in a.short_answer.lower(), a.answer
+
+
+def test_a_man_whose_company_acted_is_a_bridge(other_field):
+    a = _ask(other_field, "In which city was the man whose company built the Vell Bridge born?")
+    assert "Anton Kessler" in a.standalone_question and "Basel" in a.short_answer, (a.standalone_question, a.answer)
+
+
+def test_what_the_one_asked_acts_on_is_left_open_by_a_question_without_an_object(other_field):
+    # "taught composition": the object does not make the sentence about something else
+    a = _ask(other_field, "At which university did Ilse Varga later teach?")
+    assert "University of Linz" in a.short_answer, a.answer
+
+
+def test_the_completion_of_something_else_dates_nothing_asked_and_the_structure_may_be_the_one_asked(other_field):
+    # "the completion of the Harbour Hall ... in 1930" is another building's; "The structure was
+    # finished" names nothing, and in a passage about the tower it may be the tower
+    a = _ask(other_field, "When was the Ostra Tower finished?")
+    assert a.short_answer.startswith("31 March 1889 ["), a.answer
+
+
+def test_at_what_time_asks_for_a_time_of_day(other_field):
+    assert analyse_question("At what time did Kessler open the bridge?").parts[0].type == "time"
+    assert analyse_question("At what time of year did Kessler open the bridge?").parts[0].type == "date"
+    a = _ask(other_field, "At what time did Kessler open the Vell Bridge?")
+    # the name after "a.m." is no part of the time
+    assert a.short_answer.lower().startswith("about 9:30 a.m. [") and "1902" not in a.short_answer, a.answer
+
+
+def test_a_raising_verb_asks_about_its_complement(other_field):
+    part = analyse_question("Which guild did Lena Marsk turn out to belong to?").parts[0]
+    assert part.verb == "belong" and "turn" not in part.lemmas
+    assert analyse_question("Where does Lena Marsk appear to have lived?").parts[0].verb == "live"
+    a = _ask(other_field, "Which guild did Lena Marsk turn out to belong to?")
+    assert a.short_answer.lower().startswith(("harbour guild", "the harbour guild")), a.answer
 
 
 def test_the_noun_a_name_is_set_beside_is_that_name_not_someone_else(other_field):
