@@ -29,6 +29,7 @@ from . import language
 
 _DEFINITE = frozenset({"the", "that", "this"})
 _WH_TAGS = frozenset({"WP", "WDT", "WRB", "WP$"})
+_ARGUMENTS = frozenset({"nsubj", "nsubjpass", "dobj"})
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,8 @@ def find(question: str, is_person: Callable[[str], bool]) -> list[Bridge]:
             while owner - 1 >= ask_start and doc[owner - 1].pos_ == "PROPN":
                 owner -= 1
         if owner < d:
-            if is_person(t.lemma_.lower()) and not _asks_itself(t) and t.pos_ == "NOUN" \
+            # (the one the question is about, its subject or object; not "access to Trotsky's household")
+            if is_person(t.lemma_.lower()) and not _asks_itself(t) and t.pos_ == "NOUN" and t.dep_ in _ARGUMENTS \
                     and not (t.i + 1 < len(doc) and doc[t.i + 1].pos_ in ("NOUN", "PROPN")):  # "Trotsky's secretary Rudolf Klement"
                 stop = max(_described(doc, t), t.i + 1)
                 sub = doc[owner:stop].text

@@ -250,8 +250,9 @@ def _value_of(kind: str, text: str) -> tuple[str, str] | None:
         n = number_of(text)
         unit = fold(text).split()[-1] if text.split() else ""
         return (kind, f"{_num(n)} {unit}") if n is not None else None
-    if kind == "time":
-        return kind, fold(text)
+    if kind == "time":  # spaCy's TIME covers lengths too: "about 19 minutes later", "six and a half hours"
+        dur = duration_norm(text)
+        return ("duration", dur) if dur else (kind, fold(text))
     norm = fold(re.sub(r"^(the|a|an)\s+", "", text, flags=re.I))
     norm = re.sub(r"'s$", "", norm)
     return (kind, norm) if norm else None
@@ -431,9 +432,6 @@ def _entity_spans(sent) -> list[tuple[int, int, str]]:
             end = ent.end
             while end - 1 > ent.start and sent.doc[end - 1].pos_ in ("ADP", "CCONJ", "PUNCT"):
                 end -= 1  # "from 5 April 1882 to 23 January 1962": the "to" belongs to neither date
-            while ent.label_ == "TIME" and end - 1 > ent.start and sent.doc[end - 1].pos_ in ("PROPN", "NOUN") \
-                    and sent.doc[end - 1].text.istitle() and sent.doc[end - 1].lower_ not in _CALENDAR_WORDS:
-                end -= 1  # "At about 2:10 p.m. Schwieger fired": the name after a time is no part of it
             while ent.label_ in _NAME_LABELS and end < sent.end and sent.doc[end].pos_ == "PROPN" \
                     and sent.doc[end - 1].head.i == end and not sent.doc[end].ent_type_:
                 end += 1  # "Ferdinand Walsin" tagged, "Esterhazy" left out: the name runs to its head
@@ -513,6 +511,41 @@ def _sentence(sent, base: int) -> Sentence:
                     _roles(sent, spans), tokens=tokens)
 
 
+MIN_NAME_LETTERS = 3  # a name word shorter than this ("Al", "Li") is too often something else to tag by itself
+
+
+def _mend_entities(docs) -> None:
+    """Two mends of the tagger's entities in the docs of one passage:
+    - a time ends before a name: "At about 2:10 p.m. Schwieger fired" is
+      tagged a time up to "Schwieger";
+    - one name, one kind: a word of a person's name that the tagger left
+      untagged elsewhere in the passage is a person there too ("Kapitänleutnant
+      Walther Schwieger", then "Schwieger was killed" untagged)."""
+    from spacy.tokens import Span
+
+    for doc in docs:
+        ents = []
+        for e in doc.ents:
+            end = e.end
+            while e.label_ == "TIME" and end - 1 > e.start and doc[end - 1].pos_ in ("PROPN", "NOUN") \
+                    and doc[end - 1].text.istitle() and doc[end - 1].lower_ not in _CALENDAR_WORDS:
+                end -= 1
+            ents.append(Span(doc, e.start, end, label=e.label_) if end < e.end else e)
+        doc.ents = ents
+    words: dict[str, set[str]] = {}
+    for doc in docs:
+        for ent in doc.ents:
+            for t in ent if ent.label_ in _NAME_LABELS else ():
+                if t.is_alpha and t.is_title and len(t.text) >= MIN_NAME_LETTERS:
+                    words.setdefault(t.text, set()).add(ent.label_)
+    person = {w for w, labels in words.items() if labels == {"PERSON"}}
+    for doc in docs:
+        found = [Span(doc, t.i, t.i + 1, label="PERSON") for t in doc
+                 if not t.ent_type_ and t.text in person and t.pos_ in ("PROPN", "NOUN")]
+        if found:
+            doc.ents = sorted([*doc.ents, *found], key=lambda e: e.start)
+
+
 def analyse_many(texts: Iterable[str], batch_size: int = 64) -> list[Analysis]:
     """Analyse many texts in one pass through the pipeline (ingest)."""
     texts = list(texts)
@@ -520,6 +553,7 @@ def analyse_many(texts: Iterable[str], batch_size: int = 64) -> list[Analysis]:
     out = [Analysis(t, []) for t in texts]
     bodies = (texts[i][s:e] for i, s, e, h in blocks if not h)
     docs = iter(nlp().pipe(bodies, batch_size=batch_size))
+    by_text: dict[int, list] = {}
     for i, s, e, heading in blocks:
         if heading:
             title = texts[i][s:e]
@@ -528,9 +562,15 @@ def analyse_many(texts: Iterable[str], batch_size: int = 64) -> list[Analysis]:
                                              lemmas=frozenset(w.lower() for w in re.findall(r"\w+", title[lead:]))))
             continue
         doc = next(docs)
-        for sent in doc.sents:
-            if sent.text.strip():
-                out[i].sentences.append(_sentence(sent, s))
+        by_text.setdefault(i, []).append((doc, s))
+    for i, docs_of in by_text.items():
+        _mend_entities([doc for doc, _ in docs_of])
+        for doc, s in docs_of:
+            for sent in doc.sents:
+                if sent.text.strip():
+                    out[i].sentences.append(_sentence(sent, s))
+    for a in out:  # in text order: headings first were appended apart from their bodies
+        a.sentences.sort(key=lambda x: x.start)
     for a in out:  # spaCy keeps trailing spaces in a sentence; offsets should not
         for x in a.sentences:
             x.text = x.text.rstrip()

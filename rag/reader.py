@@ -167,7 +167,10 @@ class Group:
 
     @property
     def value(self) -> str:
-        return " and ".join([_balanced(self.shown.value), *self.partners])
+        shown = _balanced(self.shown.value)
+        if self.shown.kind in language.NAME_KINDS:
+            shown = re.sub(r"['’]s$", "", shown)  # "Ramón Mercader's way into ...": the name, not its possessive
+        return " and ".join([shown, *self.partners])
 
     def _states_shown(self, c: Candidate) -> bool:
         """Does this member state the value as fully as it is said? ("July
@@ -1840,8 +1843,8 @@ def _pieces(reading: Reading) -> tuple[str, list[str], list[str]]:
         elif p.best is not None and p.part.type == "any":
             support.append(p.best)
     seen: list[Scored] = []
-    for x in support:
-        if x not in seen:
+    for x in support:  # one sentence is quoted once, though two parts' readings score it apart
+        if not any(y.passage == x.passage and y.sentence.start == x.sentence.start for y in seen):
             seen.append(x)
     # room for each side of a disagreement, and for the sentence that disputes a side
     limit = MAX_SUPPORTING + (1 if reading.disagreement else 0) + sum(
