@@ -97,15 +97,18 @@ def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
         if m["role"] == "assistant" and said and _continues(said[0]):
             continue  # "She was Trotsky's second wife": its she is whom the question was about, not Trotsky
         docs = [s.doc() for s in said]
-        values = [v for s, d in zip(said, docs) for v in _by_salience(s, d) if not (v.kind == "person" and _placed(s.span(v, d)))]
+        values = [v for s, d in zip(said, docs) for v in _by_salience(s, d) if not _placed(s.span(v, d))
+                  and not (v.kind == "person" and _the_one_word(s.span(v, d)))]
         got = [v for v in values if v.kind in kinds]
         if not got and "name" in kinds and m["role"] == "assistant" and said and _bare(said[0]):
             got = _bare(said[0])  # "Radioactive thallium." answers what "it" was
-        if not got and "person" in kinds:
+        if not got and "person" in kinds and not any(per_message):
             # a question about someone ("Who was Natalia Sedova?") whose name
             # the small model tagged as an organisation or a place; an answer
             # that starts with someone so tagged ("Vadim Krasikov, who shot him"),
             # though not a body named with "the" ("The Dawn Sturgess Inquiry")
+            # (only while no later message names a person: "When did he die?" after "Which scientist explained
+            # the Chernobyl accident?" - "Valery Legasov [1]." means Legasov, not Chernobyl)
             got = [v for v in values if v.kind in language.NAME_KINDS and v.kind != "group"] if m["role"] == "user" else [
                 v for s, d in zip(said, docs) for v in s.values if v.kind == "org" and v.start == s.start and _named_alone(s.span(v, d))]
         per_message.append(got)
@@ -122,10 +125,16 @@ def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
 
 
 def _placed(span) -> bool:
-    """Is a name the object of a place preposition ("In Lyon, in 1902", which the tagger took for a person)?"""
+    """Is a name the object of a place preposition ("In Lyon, in 1902", which the tagger took for a person;
+    "went wrong at Chernobyl"): a place, not whom a pronoun means?"""
     from .language import IN_PREPOSITIONS
 
     return span is not None and span.root.dep_ == "pobj" and span.root.head.lower_ in IN_PREPOSITIONS
+
+
+def _the_one_word(span) -> bool:
+    """Is a "person" one word after "the" ("around the Moon", "the Kremlin"): a thing, whatever its tag?"""
+    return span is not None and len(span) == 1 and span.start > 0 and span.doc[span.start - 1].lower_ == "the"
 
 
 def _named_alone(span) -> bool:

@@ -790,6 +790,18 @@ def test_the_killer_is_whom_the_answer_named_and_the_murder_the_one_asked_about(
     assert readings("Who was the judge?", history)[0] == "Who was the judge of Daniel Harlow?"
 
 
+def test_he_means_a_person_not_a_place_nor_the_moon():
+    refused = {"role": "assistant", "content": "The sources do not say who ran it."}
+    for asked in ("Who ran the test that failed at Tarnow?", "Who stayed in orbit around the Moon?"):
+        out = readings("Where was he born?", [{"role": "user", "content": asked}, refused])
+        assert not any("Tarnow" in r or "Moon" in r for r in out), out
+    # a person the answer names is meant, not a place a question named when the tagger missed it
+    history = [{"role": "user", "content": "Which scientist explained the Tarnow accident to the agency?"},
+               {"role": "assistant", "content": "Valery Legasov [1]."}]
+    out = readings("When did he die?", history)
+    assert out[0] == "When did Valery Legasov die?" and not any("Tarnow" in r for r in out), out
+
+
 def test_elliptical_follow_up_borrows_the_previous_question():
     history = [{"role": "user", "content": "Where did Wanjiru finish the race?"},
                {"role": "assistant", "content": "In Lakeside Park [1]."}]
