@@ -75,7 +75,7 @@ FRAME_OTHER = 0.3  # ... and one in a clause whose subject or object is someone 
 # a value stated only so is dropped (0.3 chosen on dev over 0, which dropped every such value: key facts 0.575 / 0.563)
 VERB_ABSENT = 0.5  # ... and one in a sentence without the asked verb or a near synonym ("poisoned in Frankfurt" for "where was he treated"; dev key facts 0.598 at 1, 0.621 at 0.5 and at 0.7, whose extra answers were chance matches)
 OTHER_EVENT = 0.5  # ... and one in the clause of another verb of a sentence that has the asked one
-CLOSENESS_SCALE = 3.0  # closeness = 1 / (1 + dependency distance / scale)
+CLOSENESS_SCALE = 3.0  # closeness = 1 / (1 + mean dependency distance to the asked verb, the names and the other asked words / scale)
 ABSENT_DISTANCE = 4  # distance assumed to a focus word the sentence does not hold ("he")
 NAME_ABSENT_DISTANCE = 8  # ... and to the question's names when the sentence names none of them
 PRONOUN_FIT = 0.8  # a person reached through "he" counts less than one named in the sentence
@@ -391,6 +391,8 @@ class _Reader:
         # (a phrasal verb is another verb without its particle: "came three days after" is no "come down")
         verbal = [t for t in verbs if t.pos_ in ("VERB", "AUX")]  # a clause belongs to a verb, not to "the hearing"
         verb_anchors = verbs or [t for t in doc if t.lemma_.lower() in focus and t.lower_ not in name_words]
+        focus_anchors = [t for t in doc if t.lemma_.lower() in part.lemmas and t.lower_ not in name_words
+                         and t not in verbs and t.pos_ in ("NOUN", "ADJ", "VERB")] if verbs else []
         # a sentence without the asked verb says less about the asked event
         verb_missing = ABSENT_DISTANCE if verb and not verbs else 0
         name_anchors = [t for t in doc if t.pos_ == "PROPN" and _spelled(language.fold(t.text), name_words)
@@ -688,7 +690,9 @@ class _Reader:
                 fit *= OTHER_EVENT  # "the pilot, who had defected in August 2023, was found dead on 13 February 2024"
             dv = min((_distance(root, a) for a in verb_anchors), default=ABSENT_DISTANCE) + verb_missing
             dn = min((_distance(root, a) for a in name_anchors), default=NAME_ABSENT_DISTANCE) if name_words else dv
-            closeness = 1.0 / (1.0 + (dv + dn) / (2 * CLOSENESS_SCALE))
+            # and to the part's other words the sentence holds ("died of acute radiation sickness": 28, not two)
+            df = min((_distance(root, t) for t in focus_anchors), default=dv)
+            closeness = 1.0 / (1.0 + (dv + dn + df) / (3 * CLOSENESS_SCALE))
             out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness, frame == FRAME_OTHER, root,
                                  named=named, exact=root.i in exact,
                                  on_event=not verb or bool(verbs) and (not verbal or _under(root, verbal))))
@@ -697,8 +701,13 @@ class _Reader:
     def counts(self, part: Part, norm: str, root) -> bool:
         """Does the number count the asked X: X is in it ("four days") or it modifies X ("153 diplomats")?"""
         forms = {part.target} | self.near.get(part.target, set())
-        return any(term_in(f, set(re.findall(r"\w+", norm))) for f in forms) or (
-            root.dep_ in ("nummod", "quantmod", "amod") and root.head.lemma_.lower() in forms)
+        if any(term_in(f, set(re.findall(r"\w+", norm))) for f in forms):
+            return True
+        if root.dep_ not in ("nummod", "quantmod", "amod"):
+            return False
+        counted = root.head.lemma_.lower()
+        # people are counted by any noun for people: "28 firefighters" for "How many people ...?"
+        return counted in forms or names_a_person(part.target, self.embedder) and names_a_person(counted, self.embedder)
 
     def says_target(self, part: Part, s: language.Sentence) -> bool:
         """Does the sentence say the asked X ("hospital", "children") or a near synonym of it?"""

@@ -385,6 +385,11 @@ On 3 June 1961 the pilot Anna Vold and the navigator Edwin Marsh landed the ball
 Anna Vold climbed out first.
 Marsh followed her about 19 minutes later and planted the flag.
 """,
+    "gorm-fire.md": """# The Gorm mine fire
+
+Fire broke out in the Gorm copper mine on 9 May 1907.
+Two miners died on the night of the fire, and 14 more rescuers and guards died of smoke poisoning in the following weeks.
+""",
     "anton-kessler.md": """# Anton Kessler
 
 Anton Kessler was born in Basel in 1850 and trained as a blacksmith.
@@ -1321,6 +1326,13 @@ def test_a_name_tagged_once_in_a_passage_is_a_name_wherever_it_stands_there(othe
     a = _ask(other_field, "Who followed Anna Vold out of the Kestrel, and how long after her?")
     assert a.short_answer.startswith(("Edwin Marsh [", "Marsh [")) and "19 minutes" in a.short_answer, a.answer
     assert a.answer.count("Marsh followed her") == 1, a.answer  # the sentence both parts rest on, quoted once
+
+
+def test_people_are_counted_by_any_noun_for_people_in_the_clause_of_the_asked_words(other_field):
+    # "14 more rescuers and guards died of smoke poisoning": rescuers are people, and the
+    # clause that holds "smoke poisoning" gives the number, not the one before it
+    a = _ask(other_field, "How many people died of smoke poisoning after the Gorm mine fire?")
+    assert a.short_answer.startswith("14 ["), a.answer
 
 
 def test_at_what_time_asks_for_a_time_of_day(other_field):
