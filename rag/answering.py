@@ -20,7 +20,7 @@ from functools import partial
 from . import bridges
 from .citations import CitationStream, cited_numbers, split_sentences, strip_marks
 from .config import Settings
-from .conversation import clean_question, readings, validate_history
+from .conversation import clean_question, readings, unresolved_person, validate_history
 from .embeddings import scoring_embedder
 from .engines import Engine, ExtractiveEngine, PromptError, make_engine
 from .errors import RagError
@@ -167,6 +167,16 @@ def ask_stream(
         else:
             options = readings(q, history, is_person)
     standalone = options[0]
+
+    who = unresolved_person(standalone, partial(names_a_person, embedder=scoring_embedder(index)))
+    if who:  # sources cannot say when "he" died, if nothing says who he is
+        yield Event("standalone", standalone)
+        text = (f'Nothing in the question{" or earlier in the conversation" if history else ""} says who "{who}" is, '
+                "so the sources cannot be asked: ask again with the name.")
+        answer = Answer(q, standalone, text, True, engine.name, notices=notices, short_answer=text)
+        yield Event("token", answer.answer)
+        yield Event("done", answer=answer)
+        return
 
     if not query_terms(strip_marks(standalone)):
         yield Event("standalone", standalone)

@@ -795,6 +795,20 @@ def test_the_killer_is_whom_the_answer_named_and_the_murder_the_one_asked_about(
     assert readings("Who was the judge?", history)[0] == "Who was the judge of Daniel Harlow?"
 
 
+def test_a_he_that_nothing_names_is_asked_back_not_answered(other_field):
+    from rag.conversation import unresolved_person
+
+    a = _ask(other_field, "When did he die?")
+    assert a.refused and 'who "he" is' in a.answer and "[" not in a.answer, a.answer
+    b = _ask(other_field, "Where was she born?", [{"role": "user", "content": "What is helium?"},
+                                                 {"role": "assistant", "content": "A gas [1]."}])
+    assert b.refused and 'who "she" is' in b.answer and "earlier in the conversation" in b.answer, b.answer
+    # bound by a name or a noun for a person before it, "he" is someone
+    assert unresolved_person("Who shot Max Orlov, and where did he die?") == ""
+    assert unresolved_person("Where did the smuggler die, and when was he born?", lambda noun: noun == "smuggler") == ""
+    assert unresolved_person("Where was he born?") == "he"
+
+
 def test_he_means_a_person_not_a_place_nor_the_moon():
     refused = {"role": "assistant", "content": "The sources do not say who ran it."}
     for asked in ("Who ran the test that failed at Tarnow?", "Who stayed in orbit around the Moon?"):
