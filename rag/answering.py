@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import partial
 
-from . import bridges
+from . import bridges, language
 from .citations import CitationStream, cited_numbers, split_sentences, strip_marks
 from .config import Settings
 from .conversation import clean_question, readings, unresolved_person, validate_history
@@ -168,7 +168,7 @@ def ask_stream(
             options = readings(q, history, is_person)
     standalone = options[0]
 
-    who = unresolved_person(standalone, partial(names_a_person, embedder=scoring_embedder(index)))
+    who = unresolved_person(standalone)
     if who:  # sources cannot say when "he" died, if nothing says who he is
         yield Event("standalone", standalone)
         text = (f'Nothing in the question{" or earlier in the conversation" if history else ""} says who "{who}" is, '
@@ -195,6 +195,7 @@ def ask_stream(
     best = None
     for option in options:
         found = engine.fit(find(option))
+        option = language.truecased(option, [p.analysis for p in found])  # "who killed ramon mercader"
         r = read(option, found, index, scoring_embedder(index))
         if best is None or (not r.refused and (best[2].refused or r.strength > best[2].strength)):
             best = (option, found, r)

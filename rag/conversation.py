@@ -68,21 +68,19 @@ def clean_question(question: str) -> tuple[str, list[str]]:
     return text, notices
 
 
-def unresolved_person(question: str, is_person=None) -> str:
-    """The "he" or "she" of a question that nothing in it can mean: no name,
-    and no noun for a person before it ("When did he die?" asked first, or
-    after turns that name no one). "" when there is none, or it is bound
-    ("Where did the man who killed Trotsky die, and when was he born?")."""
+def unresolved_person(question: str) -> str:
+    """The "he" or "she" of a question that nothing in it can mean: no noun
+    or name before it ("When did he die?" asked first, or after turns that
+    name no one). "" when there is none, or something before it may be
+    whom it means ("Where did the smuggler die, and when was he born?",
+    "who lured ignace reiss to the meeting where he was killed", typed in
+    lower case)."""
     from . import language
 
     doc = language.parse(question)
     for t in doc:
         if t.pos_ == "PRON" and _PRONOUN_KINDS.get(t.lower_) == ("person",):
-            before = doc[: t.i]
-            if not any(u.pos_ == "PROPN" or u.ent_type_ or u.pos_ == "NOUN" and (is_person is None or is_person(u.lemma_.lower()))
-                       for u in before):
-                return t.text
-            return ""
+            return "" if any(u.pos_ in ("NOUN", "PROPN") or u.ent_type_ for u in doc[: t.i]) else t.text
     return ""
 
 

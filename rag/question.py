@@ -26,6 +26,7 @@ KINDS = {
     "number": ("number", "quantity", "money", "percent"),
     "duration": ("duration", "number"),
     "quantity": ("quantity", "number"),
+    "amount": ("money", "quantity", "percent"),  # bare "how much"
     "thing": ("thing", "name", "org", "place", "person"),
     "manner": ("thing",),
     "any": (),
@@ -56,7 +57,7 @@ class Part:
     """One thing the question asks."""
 
     asked: str  # the part as written: "with what weapon"
-    type: str  # person, date, time, place, number, duration, quantity, thing, manner, any
+    type: str  # person, date, time, place, number, duration, quantity, amount, thing, manner, any
     target: str = ""  # the X of "what/which X" ("weapon"); "" when none
     prep: str = ""  # a leading preposition to say the answer with ("with")
     verb: str = ""  # lemma of the verb the part asks about ("kill")
@@ -222,13 +223,17 @@ def _coordinated(toks) -> list[list]:
     return [first, other]
 
 
+_SITE_PREPS = language.IN_PREPOSITIONS | {"on"}  # prepositions of where something was: a stranded one is the asked one's
+
+
 def _stranded(toks) -> str:
     """The preposition a question ends with when the wh-word is its object ("What did he die of?")."""
     words = [t for t in toks if not t.is_punct]
     last = words[-1] if words else None
-    if last is not None and last.pos_ == "ADP" and any(t.head.i == last.i and t.dep_ == "pobj" and t.lower_ in _WH
-                                                       for t in words):
-        return last.lower_
+    if last is not None and last.pos_ == "ADP" and (any(t.head.i == last.i and t.dep_ == "pobj" and t.lower_ in _WH
+                                                        for t in words) or last.lower_ in _SITE_PREPS
+                                                    and not any(c.dep_ == "pobj" for c in last.children)):
+        return last.lower_  # (or a place's with no object of its own, the parse aside: "Which park was he shot in?")
     return ""
 
 
@@ -316,7 +321,10 @@ def _type_of(tokens) -> tuple[str, str, str]:
         if nxt is not None and nxt.lower_ in _HOW:
             if nxt.lower_ in ("many", "much"):  # "how many (Russian) diplomats": the counted noun
                 counted = next((t for t in after[1:] if t.pos_ != "ADJ"), None)
-                return _HOW[nxt.lower_], _lemma(counted) if counted is not None and counted.pos_ == "NOUN" else "", ""
+                noun = _lemma(counted) if counted is not None and counted.pos_ == "NOUN" else ""
+                if nxt.lower_ == "much" and not noun:
+                    return "amount", "", ""  # "How much did it cost?": a sum or a measure, not a count ("one")
+                return _HOW[nxt.lower_], noun, ""
             if nxt.lower_ == "old":
                 return "number", "age", ""  # "how old" asks for an age, as "what age" does
             return _HOW[nxt.lower_], nxt.lower_ if _HOW[nxt.lower_] == "quantity" else "", ""  # "how tall": the measure
@@ -558,6 +566,8 @@ def analyse_question(text: str) -> Question:
         raising = verb if verb is not None and _raised(verb) is not verb else None
         verb = _raised(verb) if verb is not None else None
         prep = toks[0].lower_ if toks[0].pos_ == "ADP" and typ in ("thing", "manner", "place") else ""
+        if not prep and target and typ in ("thing", "place") and _stranded(toks) in _SITE_PREPS:
+            prep = _stranded(toks)  # "Which park was he shot in?" asks as "In which park ...?" does
         bound = _BOUNDS.get(toks[0].lower_, "") if typ == "date" else ""
         asked = "".join(t.text_with_ws for t in toks).strip()
         described = _described_noun(clause)

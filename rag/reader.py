@@ -94,7 +94,7 @@ SPELLING_MATCH = 0.85  # a passage word this alike (difflib ratio) to a word of 
 
 # Kinds of which one event has one value: two of them from two sources are a
 # disagreement (two people or two things may both be true at once).
-SINGLE_VALUED = frozenset({"date", "time", "number", "duration", "quantity", "money", "percent", "place"})
+SINGLE_VALUED = frozenset({"date", "time", "number", "duration", "quantity", "amount", "money", "percent", "place"})
 # Verbs that take their meaning from their object: the X of "what X did he
 # receive" is then the event asked about ("sentence" -> "sentenced him to").
 _LIGHT_VERBS = frozenset({"receive", "get", "give", "have", "take", "make", "suffer", "undergo"})
@@ -552,7 +552,9 @@ class _Reader:
                         fit = UNTARGETED_FIT
                         if part.stranded:  # "What did she die of?": the phrase the asked verb's "of" introduces,
                             # or what a cause is said to be ("The cause of death was [established as] compression of the neck")
-                            of_verb = sp.root.dep_ == "pobj" and sp.root.head.lower_ == part.stranded and sp.root.head.head in verbs
+                            of_verb = sp.root.dep_ == "pobj" and sp.root.head.head in verbs and (
+                                sp.root.head.lower_ == part.stranded or part.stranded == "of" and sp.root.head.lower_ == "from")
+                            # ("died of" is said "died from" too, and "the first death from polonium-210 radiation syndrome")
                             said_of = sp.root.head if sp.root.dep_ == "attr" else sp.root.head.head \
                                 if sp.root.dep_ == "pobj" and sp.root.head.lower_ == "as" else None  # "established as"
                             cause = said_of is not None and any(

@@ -372,6 +372,7 @@ Ilse Varga later taught composition at the University of Linz, and she died on 3
 
 The Kessler Works, the company of the engineer Anton Kessler, built the Vell Bridge over the river Aar.
 At about 9:30 a.m. Kessler opened the Vell Bridge to traffic on 4 May 1902.
+The bridge cost 40,000 francs, and one of its two towers was later rebuilt.
 """,
     "ostra-tower.md": """# The Ostra Tower
 
@@ -389,6 +390,12 @@ Marsh followed her about 19 minutes later and planted the flag.
 
 Fire broke out in the Gorm copper mine on 9 May 1907.
 Two miners died on the night of the fire, and 14 more rescuers and guards died of smoke poisoning in the following weeks.
+""",
+    "maas.md": """# The shooting of Karel Maas
+
+The jeweller Karel Maas was shot in the Vondel Park in Amsterdam by the courier Piet Vos on 2 June 1975.
+The painter Lotte Brun, his neighbour, died in 1931 from arsenic poisoning.
+In 1979 a court in Haarlem awarded the family of Karel Maas EUR 20,000 in damages.
 """,
     "anton-kessler.md": """# Anton Kessler
 
@@ -805,7 +812,8 @@ def test_a_he_that_nothing_names_is_asked_back_not_answered(other_field):
     assert b.refused and 'who "she" is' in b.answer and "earlier in the conversation" in b.answer, b.answer
     # bound by a name or a noun for a person before it, "he" is someone
     assert unresolved_person("Who shot Max Orlov, and where did he die?") == ""
-    assert unresolved_person("Where did the smuggler die, and when was he born?", lambda noun: noun == "smuggler") == ""
+    assert unresolved_person("Where did the smuggler die, and when was he born?") == ""
+    assert unresolved_person("who lured ignace reiss to the meeting where he was killed") == ""  # typed in lower case
     assert unresolved_person("Where was he born?") == "he"
 
 
@@ -1347,6 +1355,28 @@ def test_people_are_counted_by_any_noun_for_people_in_the_clause_of_the_asked_wo
     # clause that holds "smoke poisoning" gives the number, not the one before it
     a = _ask(other_field, "How many people died of smoke poisoning after the Gorm mine fire?")
     assert a.short_answer.startswith("14 ["), a.answer
+
+
+@pytest.mark.parametrize("question", ["Which park was Karel Maas shot in?",
+                                      "which park in amsterdam was karel maas shot in"])  # typed in lower case
+def test_a_preposition_left_at_the_end_asks_where_as_one_in_front_does(other_field, question):
+    a = _ask(other_field, question)
+    assert a.short_answer.startswith("In ") and "Vondel Park" in a.short_answer, a.answer
+    assert "Karel Maas" in a.standalone_question, a.standalone_question  # the names as the sources spell them
+
+
+def test_how_much_asks_for_a_sum_or_a_measure_not_a_count(other_field):
+    a = _ask(other_field, "How much did the Vell Bridge cost?")
+    assert a.short_answer.startswith("40,000 francs ["), a.answer
+    b = _ask(other_field, "How much did the Gorm mine fire cost?")  # "Two miners", "14 more rescuers" are counts
+    assert b.refused, b.answer
+    c = _ask(other_field, "How much did the Haarlem court award the family of Karel Maas?")  # a sum after its currency code
+    assert c.short_answer.startswith("EUR 20,000 ["), c.answer
+
+
+def test_died_from_says_died_of(other_field):
+    a = _ask(other_field, "What did Lotte Brun die of?")
+    assert a.short_answer.lower().startswith("arsenic poisoning ["), a.answer
 
 
 def test_at_what_time_asks_for_a_time_of_day(other_field):
