@@ -643,7 +643,9 @@ def truecased(text: str, analyses: Iterable["Analysis"]) -> str:
                         spellings.setdefault(fold(w), w)
     out = text
     for folded in sorted(spellings, key=len, reverse=True):  # "zelimkhan khangoshvili" before "khangoshvili"
-        out = re.sub(rf"(?<![\w']){_loose(folded)}(?![\w'])", lambda m: spellings[folded]
+        # (a word after "which", "the" or "a" is a common noun: "which glacier", whatever a passage tagged)
+        after_article = "" if " " in folded else r"(?<!\bwhich )(?<!\bwhat )(?<!\bthe )(?<!\ba )(?<!\ban )"
+        out = re.sub(rf"(?<![\w']){after_article}{_loose(folded)}(?![\w'])", lambda m: spellings[folded]
                      if m.group(0) == m.group(0).lower() else m.group(0), out)
     return out
 

@@ -1,7 +1,7 @@
 """The linguistic layer on small texts the tests write (real spaCy pipeline)."""
 
 from rag import language
-from rag.language import Analysis, analyse, date_norm, duration_norm, number_of, same_value
+from rag.language import Analysis, analyse, date_norm, duration_norm, number_of, same_value, truecased
 
 TEXT = """## The attack
 
@@ -121,3 +121,20 @@ def test_a_subject_the_tagger_hangs_on_a_dates_preposition_is_stored_as_the_subj
     doc = a.sentences[1].doc()
     rowley = next(t for t in doc if t.text == "Rowley")
     assert (rowley.dep_, rowley.head.text) == ("nsubj", "gave")
+
+
+def test_a_question_typed_in_lower_case_takes_the_passages_spelling_of_names():
+    passage = analyse("The jeweller Karel Maas was shot in the Vondel Park in Amsterdam. "
+                      "Edwin Brandauer climbed the Axel Heiberg Glacier in the park.")
+    assert truecased("which park in amsterdam was karel maas shot in", [passage]) == \
+        "which park in Amsterdam was Karel Maas shot in"  # "park" is written in lower case there: a common word
+    assert truecased("which glacier did brandauer climb", [passage]) == "which glacier did Brandauer climb"
+    assert truecased("Where was karel maas shot?", [passage]) == "Where was Karel Maas shot?"  # a capital first letter only
+    assert truecased("Where was Karel maas shot?", [passage]) == "Where was Karel maas shot?"  # capitals of its own: as typed
+
+
+def test_a_sum_after_a_currency_code_and_a_time_before_a_name():
+    s = analyse("At about 2:10 p.m. Vos paid EUR 20,000 for the house.").sentences
+    assert len(s) == 1  # no sentence break after "p.m."
+    kinds = {v.text: v.kind for v in s[0].values}
+    assert kinds.get("about 2:10 p.m.") == "time" and kinds.get("EUR 20,000") == "money", kinds
