@@ -168,22 +168,18 @@ def ask_stream(
             options = readings(q, history, is_person)
     standalone = options[0]
 
-    who = unresolved_person(standalone)
-    if who:  # sources cannot say when "he" died, if nothing says who he is
-        yield Event("standalone", standalone)
-        text = (f'Nothing in the question{" or earlier in the conversation" if history else ""} says who "{who}" is, '
-                "so the sources cannot be asked: ask again with the name.")
-        answer = Answer(q, standalone, text, True, engine.name, notices=notices, short_answer=text)
-        yield Event("token", answer.answer)
-        yield Event("done", answer=answer)
-        return
-
-    if not query_terms(strip_marks(standalone)):
-        yield Event("standalone", standalone)
+    early = None
+    if who := unresolved_person(standalone):  # sources cannot say when "he" died, if nothing says who he is
+        text = (f'Nothing in the question{" or earlier in the conversation" if history and rewrite else ""} says who '
+                f'"{who}" is, so the sources cannot be asked: ask again with the name.')
+        early = Answer(q, standalone, text, True, engine.name, notices=notices, short_answer=text)
+    elif not query_terms(strip_marks(standalone)):
         notices.append("The question has no words to search for (a citation marker alone is not a question).")
-        answer = _refusal(q, standalone, engine.name, [], notices, 0.0)
-        yield Event("token", answer.answer)
-        yield Event("done", answer=answer)
+        early = _refusal(q, standalone, engine.name, [], notices, 0.0)
+    if early is not None:
+        yield Event("standalone", standalone)
+        yield Event("token", early.answer)
+        yield Event("done", answer=early)
         return
 
     def find(query: str) -> list[Passage]:
@@ -419,7 +415,7 @@ def _verify(answer: Answer, cited: list[Passage], embedder=None) -> None:
 
 _DIFFER = re.compile(r"Sources differ(?: on [^:]*)?:")
 _CITED_PIECE = re.compile(r"(?<=\])\s*,\s+")  # "Appendix operation [1], in Hamburg [2]": a comma after a citation
-_DISPUTE = re.compile(rf",\s*{DISPUTED}(?:\s*\[\d+\])+")  # a pointer to the disputing sentence, quoted and checked itself
+_DISPUTE = re.compile(rf",\s*{re.escape(DISPUTED)}(?:\s*\[\d+\])+")  # a pointer to the disputing sentence, quoted and checked itself
 
 
 def _claims(text: str) -> list[str]:

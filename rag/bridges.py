@@ -91,14 +91,15 @@ def _verb_last(doc, t, end: int) -> int | None:
     noun t leaves it last in the part ("When did the man who killed Trotsky
     die?", "When was the man who murdered Trotsky born?", "... was the
     officer sent to kill Okolovich later poisoned with?"), else None."""
-    aux = [u for u in doc[: t.i] if u.lemma_ in ("do", "be") and u.pos_ in ("AUX", "VERB")]
+    # the auxiliary of the noun's own part: the nearest before it ("Who was Markov, and when did the clerk ... die?")
+    aux = next((u for u in reversed(doc[: t.i]) if u.lemma_ in ("do", "be") and u.pos_ in ("AUX", "VERB")), None)
     v = end - 1
     while v > t.i and doc[v].pos_ in ("ADP", "PART"):  # a stranded preposition: "poisoned with?"
         v -= 1
-    if not aux or v <= t.i:
+    if aux is None or v <= t.i:
         return None
     # after do-support the last word is the verb, whatever its tag ("die" tagged a noun)
-    return v if aux[0].lemma_ == "do" or doc[v].tag_ in ("VBN", "VBD") else None
+    return v if aux.lemma_ == "do" or doc[v].tag_ in ("VBN", "VBD") else None
 
 
 def _trimmed(doc, t, stop: int) -> int:
@@ -117,8 +118,8 @@ def _described(doc, t) -> int:
         return t.i + 1
     if nxt.lower_ == "of":  # "of" and its noun phrase
         end = _part_end(doc, t.i)
-        if any(u.lemma_ == "do" for u in doc[:t.i]) and not any(u.pos_ in ("VERB", "AUX") for u in doc[t.i : end]):
-            end -= 1  # "When did the leader of the OUN die?": after do-support the last word is the verb, whatever its tag
+        verb = _verb_last(doc, t, end)  # "When did the leader of the OUN die?"
+        end = end if verb is None else verb
         j = t.i + 2
         while j < end and (doc[j].pos_ in ("DET", "ADJ", "NOUN", "PROPN", "NUM") or doc[j].tag_ == "POS"):
             j += 1
@@ -137,7 +138,8 @@ def _described(doc, t) -> int:
     if nxt.lower_ in ("who", "whom", "whose", "that") or j > nxt.i and j < len(doc) and doc[j].tag_ in ("VBD", "VBZ", "VBP") \
             and j != root:
         end = _part_end(doc, nxt.i)
-        end = _verb_last(doc, t, end) or end  # "In which city did the man who killed Trotsky die?"
+        verb = _verb_last(doc, t, end)  # "In which city did the man who killed Trotsky die?"
+        end = end if verb is None else verb
         # the question's own verb ends the clause: "Where was the man who killed Trotsky born?", and so
         # does the relative clause's end: "The astronaut who stirred the oxygen tanks [was later elected]"
         rel = next((c for c in t.children if c.dep_ == "relcl" and c.i > t.i), None)
@@ -159,9 +161,11 @@ def find(question: str, is_person: Callable[[str], bool]) -> list[Bridge]:
     out: list[Bridge] = []
     for t in doc[ask_start:]:
         d = t.i - 1  # the determiner, before what modifies the noun: "the elder son", "The Apollo 13 astronaut",
-        while d > ask_start and (doc[d].pos_ in ("ADJ", "NUM") or doc[d].dep_ in ("compound", "nmod") and (
-                doc[d].pos_ == "PROPN" or doc[d].pos_ == "NOUN" and d < t.i)):  # "the opposition leader"
+        while d > ask_start and (doc[d].pos_ in ("ADJ", "NUM") or doc[d].dep_ in ("compound", "nmod")
+                                 and doc[d].pos_ in ("PROPN", "NOUN")):  # "the opposition leader"
             d -= 1
+        if d < 0:
+            continue
         owner = d  # or a named owner: "Ignace Reiss's boyhood friend" (one person, so a singular noun)
         if doc[d].tag_ == "POS" and t.tag_ == "NN":
             while owner - 1 >= ask_start and doc[owner - 1].pos_ == "PROPN":
@@ -174,7 +178,7 @@ def find(question: str, is_person: Callable[[str], bool]) -> list[Bridge]:
                 sub = doc[owner:stop].text
                 out.append(Bridge(doc[owner].idx, doc[stop - 1].idx + len(doc[stop - 1].text), f"Who was {sub}?"))
             continue
-        if t.pos_ != "NOUN" or d < 0 or doc[d].lower_ not in _DEFINITE or _asks_itself(t) \
+        if t.pos_ != "NOUN" or doc[d].lower_ not in _DEFINITE or _asks_itself(t) \
                 or t.i + 1 < len(doc) and doc[t.i + 1].pos_ == "NOUN" \
                 or t.dep_ == "compound" and t.head.pos_ == "PROPN":
             # (a noun before a noun modifies it, "the coroner record", and one that modifies a name is named: "the OUN

@@ -70,18 +70,18 @@ def clean_question(question: str) -> tuple[str, list[str]]:
 
 def unresolved_person(question: str) -> str:
     """The "he" or "she" of a question that nothing in it can mean: no noun
-    or name before it ("When did he die?" asked first, or after turns that
-    name no one). "" when there is none, or something before it may be
+    or name in it ("When did he die?" asked first, or after turns that name
+    no one). "" when there is none, or something in the question may be
     whom it means ("Where did the smuggler die, and when was he born?",
-    "who lured ignace reiss to the meeting where he was killed", typed in
-    lower case)."""
+    "Before he was killed, where did Trotsky live?", "who lured ignace
+    reiss to the meeting where he was killed", typed in lower case)."""
     from . import language
 
     doc = language.parse(question)
-    for t in doc:
-        if t.pos_ == "PRON" and _PRONOUN_KINDS.get(t.lower_) == ("person",):
-            return "" if any(u.pos_ in ("NOUN", "PROPN") or u.ent_type_ for u in doc[: t.i]) else t.text
-    return ""
+    he = next((t for t in doc if t.pos_ == "PRON" and _PRONOUN_KINDS.get(t.lower_) == ("person",)), None)
+    if he is None or any(u.pos_ in ("NOUN", "PROPN") or u.ent_type_ for u in doc):
+        return ""
+    return he.text
 
 
 def carry_entities(question: str, history: list[dict], limit: int = 4) -> str:
@@ -113,8 +113,9 @@ def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
         if m["role"] == "assistant" and said and _continues(said[0]):
             continue  # "She was Trotsky's second wife": its she is whom the question was about, not Trotsky
         docs = [s.doc() for s in said]
-        values = [v for s, d in zip(said, docs) for v in _by_salience(s, d) if not _placed(s.span(v, d))
-                  and not (v.kind == "person" and _the_one_word(s.span(v, d)))]
+        spans = {id(v): s.span(v, d) for s, d in zip(said, docs) for v in s.values}
+        values = [v for s, d in zip(said, docs) for v in _by_salience(s, d)
+                  if not (v.kind == "person" and (_placed(spans[id(v)]) or _the_one_word(spans[id(v)])))]
         got = [v for v in values if v.kind in kinds]
         if not got and "name" in kinds and m["role"] == "assistant" and said and _bare(said[0]):
             got = _bare(said[0])  # "Radioactive thallium." answers what "it" was
@@ -125,7 +126,8 @@ def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
             # though not a body named with "the" ("The Dawn Sturgess Inquiry")
             # (only while no later message names a person: "When did he die?" after "Which scientist explained
             # the Chernobyl accident?" - "Valery Legasov [1]." means Legasov, not Chernobyl)
-            got = [v for v in values if v.kind in language.NAME_KINDS and v.kind != "group"] if m["role"] == "user" else [
+            got = [v for v in values if v.kind in language.NAME_KINDS and v.kind != "group"
+                   and not _placed(spans[id(v)])] if m["role"] == "user" else [  # ("went wrong at Chernobyl": a place)
                 v for s, d in zip(said, docs) for v in s.values if v.kind == "org" and v.start == s.start and _named_alone(s.span(v, d))]
         per_message.append(got)
     ordered = [vs[0] for vs in per_message if vs] + [v for vs in per_message for v in vs[1:]]

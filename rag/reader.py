@@ -93,7 +93,8 @@ MAX_SUPPORTING = 2  # supporting sentences quoted after the short answer
 SPELLING_MATCH = 0.85  # a passage word this alike (difflib ratio) to a word of a name mentions it: "Stashinsky"/"Stashynsky" 0.90, "Lugovoi"/"Lugovoy" 0.86; not "Mark"/"Markov" 0.80 nor "Japan"/"Spain" 0.60
 
 # Kinds of which one event has one value: two of them from two sources are a
-# disagreement (two people or two things may both be true at once).
+# disagreement (two people or two things may both be true at once). Both value
+# kinds and the part types asking for them ("amount": a bare "how much").
 SINGLE_VALUED = frozenset({"date", "time", "number", "duration", "quantity", "amount", "money", "percent", "place"})
 # Verbs that take their meaning from their object: the X of "what X did he
 # receive" is then the event asked about ("sentence" -> "sentenced him to").
@@ -693,8 +694,8 @@ class _Reader:
             dv = min((_distance(root, a) for a in verb_anchors), default=ABSENT_DISTANCE) + verb_missing
             dn = min((_distance(root, a) for a in name_anchors), default=NAME_ABSENT_DISTANCE) if name_words else dv
             # and to the part's other words the sentence holds ("died of acute radiation sickness": 28, not two)
-            df = min((_distance(root, t) for t in focus_anchors), default=dv)
-            closeness = 1.0 / (1.0 + (dv + dn + df) / (3 * CLOSENESS_SCALE))
+            distances = [dv, dn] + ([min(_distance(root, t) for t in focus_anchors)] if focus_anchors else [])
+            closeness = 1.0 / (1.0 + sum(distances) / (len(distances) * CLOSENESS_SCALE))
             out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness, frame == FRAME_OTHER, root,
                                  named=named, exact=root.i in exact,
                                  on_event=not verb or bool(verbs) and (not verbal or _under(root, verbal))))
@@ -956,12 +957,15 @@ class _Reader:
         if part.described and any(c.kind == "person" for c in cands) and names_a_person(part.described, self.embedder):
             # "Who was the officer sent to kill Okolovich?": an officer is a person, not "the MVD" he was sent by
             cands = [c for c in cands if c.kind != "org"]
+        aside: list[Candidate] = []  # the values their own sentences set aside (`_set_aside`)
+
         def answering(cands: list[Candidate]) -> list[Group]:
             # a value stated only about someone else does not answer ("How was Markov killed?"
-            # -> not "with a cyanide spray", said of Bandera), nor one the coordinated part took;
-            # nor does one its own sentence sets aside (`_set_aside`)
-            aside = {id(c) for c in _set_aside(cands)}
-            return [g for g in _vote([c for c in cands if id(c) not in aside])
+            # -> not "with a cyanide spray", said of Bandera), nor one the coordinated part took,
+            # nor one its own sentence sets aside
+            aside[:] = _set_aside(cands)
+            ids = {id(c) for c in aside}
+            return [g for g in _vote([c for c in cands if id(c) not in ids])
                     if not all(c.about_other for c in g.members) and g.best.norm not in taken]
 
         groups = answering(cands)
@@ -992,14 +996,12 @@ class _Reader:
                 g.best.on_event or not forms & g.best.sentence.sentence.lemmas and _other_act(g.best.root) is None)]
             groups = named + [g for g in groups if g not in named]
         win = groups[0]
-        win.partners = _partners(win.best, self.q)
         names = self.part_names(part)
         forms = self.verb_forms(part)[1]
         rivals = [g for g in groups[1:] if _disagrees(win, g, names) and not (part.type == "place" and self.named_together(win, g))] \
             or _alternatives(win, groups[1:], names, forms) or _finer(win, groups[1:], lambda s: bool(forms & s.lemmas))
         rivals = rivals[:2]
         if rivals:  # what each side's value is set aside by: a judgement the reader should see beside it
-            aside = _set_aside(cands)
             for g in [win, *rivals]:
                 for c in aside:
                     if c.passage not in g.passages and language.same_value(c.norm, g.best.norm, c.kind) \
@@ -1007,6 +1009,7 @@ class _Reader:
                         g.disputed_by.append(c.sentence)
             # a side that a passage sets aside comes after one that none does
             win, *rivals = sorted([win, *rivals], key=lambda g: bool(g.disputed_by))
+        win.partners = _partners(win.best, self.q)
         return PartReading(part, [win], rivals, best)
 
 
@@ -1186,9 +1189,14 @@ def _says_which(w) -> bool:
 def _act_of_another(t, name_words: set[str]) -> bool:
     """Is the word an act noun of something the question does not name: "the
     completion of the Chrysler Building" for "When was the Eiffel Tower finished?"."""
-    return bool(name_words) and t.pos_ == "NOUN" and any(
-        c.lower_ == "of" and any(g.pos_ == "PROPN" and not _spelled(language.fold(g.text), name_words) for g in c.subtree)
-        for c in t.children)
+    if not name_words or t.pos_ != "NOUN":
+        return False
+    for of in (c for c in t.children if c.lower_ == "of"):
+        for g in (c for c in of.children if c.dep_ == "pobj"):  # the name itself, not "in Paris" after it
+            names = [w for w in (g, *(c for c in g.children if c.dep_ == "compound")) if w.pos_ == "PROPN"]
+            if names and not any(_spelled(language.fold(w.text), name_words) for w in names):
+                return True
+    return False
 
 
 def _acts_on_other(root, arguments: frozenset[str], verb_forms: set[str], patients: bool = False,

@@ -138,3 +138,5 @@ def test_a_sum_after_a_currency_code_and_a_time_before_a_name():
     assert len(s) == 1  # no sentence break after "p.m."
     kinds = {v.text: v.kind for v in s[0].values}
     assert kinds.get("about 2:10 p.m.") == "time" and kinds.get("EUR 20,000") == "money", kinds
+    assert [v.norm for v in analyse("The court awarded EUR 20 million.").sentences[0].values] == ["20000000"]
+    assert len(analyse("He left at 5 p.m. The next day he died.").sentences) == 2  # a sentence may begin after "p.m."

@@ -815,9 +815,13 @@ def test_a_he_that_nothing_names_is_asked_back_not_answered(other_field):
     assert unresolved_person("Where did the smuggler die, and when was he born?") == ""
     assert unresolved_person("who lured ignace reiss to the meeting where he was killed") == ""  # typed in lower case
     assert unresolved_person("Where was he born?") == "he"
+    assert unresolved_person("Before he was killed, where did Trotsky live?") == ""  # named after it
 
 
 def test_he_means_a_person_not_a_place_nor_the_moon():
+    # a place after "in" is what "there" means
+    history = [{"role": "user", "content": "Where was Max Orlov shot?"}, {"role": "assistant", "content": "In Antwerp [1]."}]
+    assert any("Antwerp" in r for r in readings("What else happened there?", history))
     refused = {"role": "assistant", "content": "The sources do not say who ran it."}
     for asked in ("Who ran the test that failed at Tarnow?", "Who stayed in orbit around the Moon?"):
         out = readings("Where was he born?", [{"role": "user", "content": asked}, refused])
@@ -1305,6 +1309,9 @@ def test_descriptions_by_a_participle_a_possessive_or_a_clause_before_the_verb_a
     assert asked("In which town did the opposition leader poisoned on the Tomsk-Moscow flight die?") == [
         "Who was the opposition leader poisoned on the Tomsk-Moscow flight?"]  # a hyphen ends nothing
     assert asked("When was the man who murdered Trotsky born?") == ["Who was the man who murdered Trotsky?"]
+    # the auxiliary of the noun's own part, not of an earlier one
+    assert asked("Who was Piet Brand, and when did the clerk sent to rob the Vask bank die?") == [
+        "Who was the clerk sent to rob the Vask bank?"]
     assert asked("In which city was Ilse Varga's secretary born?") == ["Who was Ilse Varga's secretary?"]
     # the participle that is the question's own verb, and a relation already named, are no bridges
     assert asked("Where was the officer poisoned in 2018?") == []
