@@ -426,13 +426,13 @@ def _claims(text: str) -> list[str]:
     it, not all values against all."""
     out = []
     for sentence in split_sentences(text):
-        lead, *rest = _DIFFER.split(sentence, maxsplit=1)
+        lead, *rest = _DIFFER.split(_DISPUTE.sub("", sentence), maxsplit=1)
         pieces = _CITED_PIECE.split(lead.strip().rstrip(","))
         if len({frozenset(cited_numbers(p)) for p in pieces}) == 1:
             pieces = [lead.strip().rstrip(",")]
         out += pieces
         if rest:
-            out += [_DISPUTE.sub("", piece).strip().rstrip(".") for piece in rest[0].split(";")]
+            out += [piece.strip().rstrip(".") for piece in rest[0].split(";")]
     return [c for c in out if c]
 
 

@@ -159,8 +159,9 @@ class Group:
     def shown(self) -> Candidate:
         """The member whose wording is said: the most precise date, the longest name."""
         top = self.best
-        if top.kind == "date":  # the most precise form among the well-supported members
-            strong = [c for c in self.members if self.finest or c.score >= PRECISION_SHARE * top.score]
+        if top.kind == "date":  # the most precise form among the well-supported members said of the act
+            strong = [c for c in self.members if self.finest or c.score >= PRECISION_SHARE * top.score
+                      and (c.on_event or not top.on_event)]  # (not "his death was confirmed on 9 May 1994")
             return max(strong, key=lambda c: (language.date_precision(c.norm), c.score))
         if top.kind in language.NAME_KINDS:
             return max(self.members, key=lambda c: (len(c.norm), c.score))
@@ -698,7 +699,8 @@ class _Reader:
             closeness = 1.0 / (1.0 + sum(distances) / (len(distances) * CLOSENESS_SCALE))
             out.append(Candidate(value, norm, kind, x.passage, source, x, sup * fit * closeness, frame == FRAME_OTHER, root,
                                  named=named, exact=root.i in exact,
-                                 on_event=not verb or bool(verbs) and (not verbal or _under(root, verbal))))
+                                 on_event=not verb or bool(verbs) and (not verbal or _under(root, verbal))
+                                 and not _of_a_clause_of_its_own(root, verb_forms)))
         return out
 
     def counts(self, part: Part, norm: str, root) -> bool:
@@ -1000,8 +1002,12 @@ class _Reader:
         forms = self.verb_forms(part)[1]
         rivals = [g for g in groups[1:] if _disagrees(win, g, names) and not (part.type == "place" and self.named_together(win, g))] \
             or _alternatives(win, groups[1:], names, forms) or _finer(win, groups[1:], lambda s: bool(forms & s.lemmas))
+        disputing = {c.passage for c in aside if language.same_value(c.norm, win.best.norm, c.kind)}
+        if not rivals and disputing:  # a passage that sets the answer aside gives its own value as the rival
+            rivals = [g for g in groups[1:] if g.best.kind == win.best.kind and any(
+                c.passage in disputing and c.on_event and _same_grain(c, win.best) for c in g.members)][:1]
         rivals = rivals[:2]
-        if rivals:  # what each side's value is set aside by: a judgement the reader should see beside it
+        if aside:  # what each side's value is set aside by: a judgement the reader should see beside it
             for g in [win, *rivals]:
                 for c in aside:
                     if c.passage not in g.passages and language.same_value(c.norm, g.best.norm, c.kind) \
@@ -1184,6 +1190,24 @@ def _says_which(w) -> bool:
     """Is the name only a modifier saying which thing a common noun is ("a
     Berlin court", "the Glushkov death"), naming no one the clause is about?"""
     return w.dep_ == "compound" and w.head.pos_ == "NOUN"
+
+
+def _of_a_clause_of_its_own(root, verb_forms: set[str]) -> bool:
+    """Does the value belong to a relative clause of another act ("the pilot, who
+    had defected to Ukraine in August 2023, was found shot dead": not his death's
+    date), or to the saying of it ("his death confirmed on 19 February 2024")?"""
+    a = _attachment(root)
+    return a.pos_ == "VERB" and a.dep_ in ("relcl", "acl") and a.lemma_.lower() not in verb_forms \
+        or _said_at(root, verb_forms)
+
+
+def _said_at(root, verb_forms: set[str] = frozenset()) -> bool:
+    """Is the value when or where something was said ("his death confirmed on 19 February 2024")?"""
+    t = root
+    while t.dep_ in ("nummod", "compound", "appos") and t.head is not t:
+        t = t.head
+    said = t.head.head if t.dep_ == "pobj" and t.head.dep_ == "prep" else None
+    return said is not None and said.pos_ == "VERB" and said.lemma_.lower() in _SAYING - verb_forms
 
 
 def _act_of_another(t, name_words: set[str]) -> bool:
@@ -1616,12 +1640,13 @@ def _alternatives(win: Group, others: list[Group], name_words: set[str], forms: 
 
 
 def _set_aside(cands: list[Candidate]) -> list[Candidate]:
-    """The values of one event that their own sentence does not assert: one
-    it denies ("found on 13 February 2024, not in 2023"), or one it reports
-    another as saying while it states a different value itself ("the
-    article says he was found dead in 2023; he was found shot on 13 February
-    2024"). Such a sentence votes against the value, not for it. Values
-    that are all reported ("some say 1961, others 1977") are each a
+    """The values of one event that their own passage does not assert: one
+    its sentence denies ("found on 13 February 2024, not in 2023"), or one
+    it reports another as saying while it states a different value itself,
+    there or in the next sentence ("the article says he was found dead in
+    2023; he was found shot on 13 February 2024"). Such a passage votes
+    against the value, not for it.
+    Values that are all reported ("some say 1961, others 1977") are each a
     source's and stay."""
     out = []
     for c in cands:
@@ -1630,12 +1655,18 @@ def _set_aside(cands: list[Candidate]) -> list[Candidate]:
         if language.denied(c.root):
             out.append(c)
         elif _reported(c.root) and any(
-                d.sentence is c.sentence and d.kind == c.kind and d.on_event and not _reported(d.root)
+                _same_or_next(c, d) and d.kind == c.kind and d.on_event and not _reported(d.root)
                 and _attachment(d.root).lemma_ not in _SAYING and _same_grain(c, d)
                 and not language.same_value(c.norm, d.norm, c.kind) and not _restates(c.root, d.root)
                 for d in cands):
             out.append(c)
     return out
+
+
+def _same_or_next(c: Candidate, d: Candidate) -> bool:
+    """Does d stand in c's sentence or in the one right after it, in the same passage?"""
+    a, b = c.sentence.sentence, d.sentence.sentence
+    return d.passage == c.passage and (b is a or 0 <= b.start - a.end <= 2)
 
 
 def _same_report(a, b) -> bool:
@@ -1712,7 +1743,8 @@ def _finer(win: Group, others: list[Group], says_act) -> list[Group]:
     if win.best.kind != "date":
         return []
     finer = [g for g in others if g.best.kind == "date" and language.same_value(g.best.norm, win.best.norm, "date")
-             and language.date_precision(g.best.norm) > language.date_precision(win.best.norm)]
+             and language.date_precision(g.best.norm) > language.date_precision(win.best.norm)
+             and not all(_said_at(c.root) for c in g.members)]  # (not "his death confirmed on 19 February 2024")
     precise = language.date_precision(win.best.norm)
     finer = [g for g in finer if says_act(g.best.sentence.sentence) or any(
         h is not g and c.sentence is g.best.sentence and language.date_precision(c.norm) > precise
@@ -1793,7 +1825,12 @@ def _say(part: PartReading) -> str:
     value = g.value
     if part.part.prep and part.part.type != "manner" and not value.lower().startswith(part.part.prep + " "):
         value = f"{part.part.prep} {value}"
-    return f"{value} {_cite(g.passages)}"
+    return f"{value} {_cite(g.passages)}" + _disputed(g)
+
+
+def _disputed(g: Group) -> str:
+    """", disputed by [3]" when a passage sets the value aside."""
+    return f", {DISPUTED} {_cite(list(dict.fromkeys(x.passage for x in g.disputed_by)))}" if g.disputed_by else ""
 
 
 def _confirms(g: Group, claimed: str) -> bool:
@@ -1833,8 +1870,7 @@ def _pieces(reading: Reading) -> tuple[str, list[str], list[str]]:
     bits, gaps, support = [], [], []
     for p in reading.parts:
         if p.rivals:
-            vals = "; ".join(f"{g.value} {_cite(g.passages)}" + (f", {DISPUTED} {_cite(list(dict.fromkeys(x.passage for x in g.disputed_by)))}"
-                                                               if g.disputed_by else "") for g in [p.groups[0], *p.rivals])
+            vals = "; ".join(f"{g.value} {_cite(g.passages)}{_disputed(g)}" for g in [p.groups[0], *p.rivals])
             label = p.part.inverted or p.part.asked  # "when Reiss was murdered", its names as written
             label = label[0].lower() + label[1:]
             if label.startswith("on "):
@@ -1849,7 +1885,7 @@ def _pieces(reading: Reading) -> tuple[str, list[str], list[str]]:
         elif p.groups:
             said = _checked(p, reading.question.claimed) if reading.question.claimed else _say(p)
             bits.append(f"{p.part.subject}: {said}" if p.part.subject else said)
-            support.append(p.groups[0].best.sentence)
+            support += [p.groups[0].best.sentence, *p.groups[0].disputed_by[:1]]
         elif p.answered and p.best:
             support += p.about or [p.best]
         else:
@@ -1867,7 +1903,7 @@ def _pieces(reading: Reading) -> tuple[str, list[str], list[str]]:
             seen.append(x)
     # room for each side of a disagreement, and for the sentence that disputes a side
     limit = MAX_SUPPORTING + (1 if reading.disagreement else 0) + sum(
-        bool(g.disputed_by) for p in reading.parts if p.rivals for g in [p.groups[0], *p.rivals])
+        bool(g.disputed_by) for p in reading.parts if p.groups for g in [p.groups[0], *p.rivals])
     short = ""
     if bits:
         short = ", ".join(bits)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answering import ask, ask_stream
+from rag.citations import split_sentences, strip_marks
 from rag.conversation import readings
 from rag.index import Index
 from rag.question import analyse_question
@@ -355,7 +356,7 @@ In 1998 the lighthouse keeper Tomas Vela was found dead at the foot of his tower
 """,
     "vela-review.md": """# The Vela inquiry
 
-The Harbour Times says the keeper Tomas Vela was found dead in 1998; he was found dead on 4 June 2003.
+The Harbour Times says the keeper Tomas Vela was found dead in 1998. He was in fact found dead on 4 June 2003.
 """,
     "lumi.md": """# The Vask bank robbery
 
@@ -408,6 +409,19 @@ Tomas Reuter was born in Graz in 1921 and later worked for several orchestras.
     "marsk.md": """# The courier Lena Marsk
 
 In 2011 the police confirmed that the courier Lena Marsk belonged to the Harbour Guild.
+""",
+    "brill-ferry.md": """# The Brill ferry
+
+The Brill ferry sank in a storm in 1922 with its cargo of timber.
+""",
+    "brill-ferry-notes.md": """# Notes on the Brill ferry
+
+Harbour records show that the Brill ferry sank years later, not in 1922.
+""",
+    "tamm.md": """# The pilot Ivo Tamm
+
+The death of the pilot Ivo Tamm, who had defected in August 1991, came in Narva: he was found shot there on 3 May 1994.
+He had fled in 1991; his death was confirmed on 9 May 1994, and he died in 1994.
 """,
     "mill-guide.md": """# The Weir Mill museum
 
@@ -1207,7 +1221,7 @@ def test_what_different_sources_are_said_to_say_differs(other_field, question, v
 
 
 @pytest.mark.parametrize("question, stated, disputed", [
-    # one passage reports another as saying 1998 and states 4 June 2003 itself
+    # one passage reports another as saying 1998 and states 4 June 2003 itself, in its next sentence
     ("When was Tomas Vela found dead?", "4 June 2003", "1998"),
     # one passage denies 1987 ("not in 1987")
     ("When did the Weir Mill museum open?", "2 May 1991", "1987"),
@@ -1221,10 +1235,23 @@ def test_a_value_its_own_sentence_sets_aside_is_disputed_not_voted_for(other_fie
     assert side["disputed_by"] and not set(side["disputed_by"]) & set(side["citations"]), a.parts
     assert f"{disputed} [{side['citations'][0]}], disputed by [{side['disputed_by'][0]}]" in a.short_answer, a.answer
     judging = {c.n: c for c in a.citations}[side["disputed_by"][0]]
-    sentence = next(s for s in judging.text.splitlines() if disputed in s and stated in s)
-    assert f"{sentence} [{judging.n}]" in a.answer, a.answer  # the judgement is quoted, verbatim
+    assert stated in judging.text, judging.text  # the disputing passage states the other value
+    quoted = [q for q in split_sentences(a.answer) if q.endswith(f"[{judging.n}]") and disputed in q]
+    assert quoted and strip_marks(quoted[0]).strip() in judging.text, a.answer  # and is quoted, verbatim
     assert not judge["disputed_by"]
     assert not [c for c in a.claims if "disputed" in c["text"]], a.claims  # the pointer is no claim to check
+
+
+def test_a_relative_clauses_date_and_the_date_a_death_was_confirmed_are_not_the_deaths(other_field):
+    a = _ask(other_field, "When did Ivo Tamm die?")
+    assert a.short_answer.startswith(("3 May 1994 [", "1994 [")) and not a.disagreement, a.answer
+    assert "1991" not in a.short_answer and "9 May" not in a.short_answer, a.answer
+
+
+def test_an_answer_a_passage_denies_says_so_though_no_rival_is_found(other_field):
+    a = _ask(other_field, "When did the Brill ferry sink?")
+    assert a.short_answer.startswith("1922 [") and ", disputed by [" in a.short_answer, a.answer
+    assert not a.unsupported, a.unsupported  # the pointer to the disputing passage is no claim
 
 
 def test_when_a_thing_was_said_is_no_rival_of_what_was_said(other_field):
