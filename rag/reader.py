@@ -1645,9 +1645,8 @@ def _set_aside(cands: list[Candidate]) -> list[Candidate]:
     it reports another as saying while it states a different value itself,
     there or in the next sentence ("the article says he was found dead in
     2023; he was found shot on 13 February 2024"). Such a passage votes
-    against the value, not for it.
-    Values that are all reported ("some say 1961, others 1977") are each a
-    source's and stay."""
+    against the value, not for it. Values that are all reported ("some say
+    1961, others 1977") are each a source's and stay."""
     out = []
     for c in cands:
         if c.kind not in SINGLE_VALUED or c.root is None:
