@@ -86,6 +86,7 @@ CITE_SHARE = 0.5  # a passage is cited for a value when its own score is half th
 VOTE_SHARE = 0.5  # each further passage stating a value adds half its score: agreement counts, repetition less
 DIFFER_RATIO = 0.4  # a rival value disagrees when its votes reach this share of the winner's (0.4 / 0.6 on dev: 0.586 / 0.575)
 ALTERNATIVE_RATIO = 0.8  # a second value of the answer's sentence scoring this share of it is an alternative (0.6 on dev put a letter's date and a murder's date side by side as "Sources differ")
+SITE_RATIO = 0.8  # a site said of the act with this share of a country's votes is the place said (Navalny's colony: 0.97 of "Russia"; dev unchanged)
 DEFINITION_BONUS = 0.5  # "Who was X?": a sentence "X was ..." counts half again
 DUPLICATE_OVERLAP = 0.8  # two sentences sharing this share of their words say the same thing once
 MAX_WORDS = 60  # a further supporting sentence is quoted only while the answer stays within this (median then ~45 words on dev)
@@ -997,6 +998,15 @@ class _Reader:
                 g.best.sentence is groups[0].best.sentence and g.best.root.i in inside) and (
                 g.best.on_event or not forms & g.best.sentence.sentence.lemmas and _other_act(g.best.root) is None)]
             groups = named + [g for g in groups if g not in named]
+        if part.type == "place" and len(groups) > 1 and groups[0].best.root is not None \
+                and groups[0].best.root.ent_type_ == "GPE":
+            # a site said of the act, nearly as well supported and named with the country,
+            # says where more precisely: "in the IK-3 "Polar Wolf" prison colony" over "inside Russia"
+            site = next((g for g in groups[1:3] if g.votes >= SITE_RATIO * groups[0].votes and g.best.on_event
+                         and g.best.root is not None and g.best.root.ent_type_ != "GPE" and not _indefinite(g.best.root)
+                         and self.named_together(groups[0], g)), None)
+            if site is not None:
+                groups = [site] + [g for g in groups if g is not site]
         win = groups[0]
         names = self.part_names(part)
         forms = self.verb_forms(part)[1]

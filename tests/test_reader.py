@@ -423,6 +423,18 @@ Harbour records show that the Brill ferry sank years later, not in 1922.
 The death of the pilot Ivo Tamm, who had defected in August 1991, came in Narva: he was found shot there on 3 May 1994.
 He had fled in 1991; his death was confirmed on 9 May 1994, and he died in 1994.
 """,
+    "lena-vikstrom.md": """# The singer Lena Vikstrom
+
+Unlike her brother, the singer Lena Vikstrom died at home rather than abroad, inside Sweden.
+""",
+    "vikstrom-last-years.md": """# Lena Vikstrom's last years
+
+On 2 May 1990 the singer Lena Vikstrom died in the Saltsjö care home at Nacka, in Sweden.
+""",
+    "vikstrom-obituary.md": """# An obituary of Lena Vikstrom
+
+The singer Lena Vikstrom spent her last months in the Saltsjö care home, where she died.
+""",
     "mill-guide.md": """# The Weir Mill museum
 
 The Weir Mill museum in Tarn opened in 1987 as a working flour mill.
@@ -1246,6 +1258,11 @@ def test_a_relative_clauses_date_and_the_date_a_death_was_confirmed_are_not_the_
     a = _ask(other_field, "When did Ivo Tamm die?")
     assert a.short_answer.startswith(("3 May 1994 [", "1994 [")) and not a.disagreement, a.answer
     assert "1991" not in a.short_answer and "9 May" not in a.short_answer, a.answer
+
+
+def test_a_site_said_with_its_country_says_where_more_precisely(other_field):
+    a = _ask(other_field, "Where did Lena Vikstrom die?")
+    assert "Saltsjö care home" in a.short_answer.split(".")[0] and not a.disagreement, a.answer
 
 
 def test_an_answer_a_passage_denies_says_so_though_no_rival_is_found(other_field):
