@@ -14,7 +14,7 @@ A description is a bridge when it is
 - a definite noun for a person with a phrase or clause of its own ("the man
   Litvinenko said his superiors wanted killed", "the officer sent to kill
   Okolovich"): that phrase is asked;
-- a named person's one relation ("Ignace Reiss's boyhood friend").
+- a named person's relation, as the question's subject or object ("Where was Trotsky's killer born?").
 
 A later part may also refer back to the person an earlier part asks for:
 "Who murdered Trotsky, and where did the killer die?" (`refer_back`).
