@@ -637,10 +637,60 @@ def test_do_support_is_not_the_asked_verb():
     assert q.parts[0].verb == "plan"
 
 
-def test_a_modifier_of_the_victim_is_not_the_agent(other_field):
+# The short answer starts with the asked value: one row per behaviour, named by it.
+@pytest.mark.parametrize("question, starts", [
     # "the NATO writer Pieter Claes" is the one robbed: NATO belongs to him, not to the robbery
-    a = _ask(other_field, "Who robbed Pieter Claes?")
-    assert a.short_answer.startswith("Emil Novak"), a.answer
+    pytest.param("Who robbed Pieter Claes?", "Emil Novak", id="a_modifier_of_the_victim_is_not_the_agent"),
+    # "the Hallworth Medal" is a medal, and a medal is an award; the name as a whole is far from "award"
+    pytest.param("Which award did Clara Voss's 1998 novel receive?", "The Hallworth Medal", id="a_name_whose_head_noun_is_x_answers_which_x"),
+    # the sentence before names the inspector; "he" continues this sentence's subject, the courier
+    pytest.param("Who forged the passport of Eva Lind?", "Nils Dahl", id="he_is_first_the_subject_his_own_sentence_named"),
+    pytest.param("What was the name of the Danish tanker that took Jan Brandt to Iceland?", "Solvang", id="the_name_of_an_x_is_a_name_whatever_its_kind"),
+    pytest.param("What was the code name of Erik Lund?", "Grey Heron", id="a_quoted_name_is_a_name"),
+    # "Vetter" is tagged a place; "the Vetter gang" attacked, the harbour authority closed a pier
+    pytest.param("Who attacked Jan Brandt?", "Vetter gang", id="a_named_group_is_an_agent_whatever_its_tag"),
+    # "Wanjiro" for "Wanjiru": the passage, the sentence and its clause are all about her
+    pytest.param("Who coached Wanjiro?", "Paul Tergat", id="a_name_spelled_otherwise_still_anchors_the_answer"),
+    # the sentence does not say "city"; it names the place of the asked death
+    pytest.param("In which city did Jan Brandt die?", "In Bergen", id="which_city_is_answered_by_a_sentence_naming_a_place"),
+    pytest.param("Who found the bronze horse?", "Pieter Smit", id="the_subject_of_a_who_clause_did_its_act"),
+    # "drove Anna Roos's niece": Anna Roos is the niece's, not the one who drove her
+    pytest.param("Who drove Eva Roos to Antwerp?", "Karel Mol", id="the_owner_of_the_one_acted_on_is_not_the_agent"),
+    # "shot ... by a local farmer. ... arrested the same farmer, Nils Dahl": the
+    # farmer's name, not the constable's, who did another act
+    pytest.param("Who shot Otto Brand?", "Nils Dahl", id="a_doer_described_is_answered_by_the_name_given_next"),
+    pytest.param("Where was the Maria sunk?", "Visby", id="a_body_that_acts_is_not_where_it_acted"),
+    pytest.param("Where was Jan Kessel killed?", "Zermatt", id="a_named_place_says_more_than_an_indefinite_one"),
+    # no sentence says "won": "Henk Bos was declared the winner of the race" does
+    pytest.param("Who won the Delft road race of 1931?", "Henk Bos", id="the_one_said_to_be_the_doer_answers_who_did_it"),
+    # "the police constable Ole Moen" is whom "He" continues; "Radcliffe" (tagged a
+    # person) only names the infirmary
+    pytest.param("When did Ole Moen die?", "June 1920", id="he_continues_the_one_the_sentence_is_about_not_a_name_modifying_a_noun"),
+    # "a Leeds court" names no one the clause is about instead of Anna Pike
+    pytest.param("Who killed Anna Pike?", "Tom Vale", id="a_place_naming_a_common_noun_is_nobody_else_in_the_clause"),
+    pytest.param("Where was Amos Grey found dead?", "In room 14 of the Station Hotel [", id="a_common_noun_place_is_said_with_what_tells_which_one"),
+    # "She trained ... the estates of Sir Walter Grange. She ... published": Margaret Holt, named two sentences back
+    pytest.param("Who published On the Purity of Town Water?", "Margaret Holt", id="he_continues_the_subject_of_a_chain_of_he_sentences"),
+    # spaCy hangs "to Thames Ditton" on "upstream", the verb's object; "near Ashby" is the other company's
+    pytest.param("Where did the Dunmore Water Company move its intake?", "Thames Ditton", id="a_place_of_the_asked_verbs_object_answers_where"),
+    # "the first Tarvo leader" is no leader of the Hallam Guild
+    pytest.param("Who led the Hallam Guild when it was founded?", "Thomas Avery", id="a_leader_of_something_else_did_not_lead_the_thing_asked"),
+    # "shot by a smuggler" restates "which smuggler"
+    pytest.param("Which smuggler shot Max Orlov?", "Piet Brand [", id="a_value_that_restates_the_question_does_not_answer_it"),
+    # "killed by a Stasi agent" does not outrank "The Stasi agent Kurt Lehr killed Rolf Vann"
+    pytest.param("Who killed Rolf Vann?", "Kurt Lehr [", id="an_indefinite_description_names_nobody"),
+    # "the completion of the Harbour Hall ... in 1930" is another building's; "The structure was
+    # finished" names nothing, and in a passage about the tower it may be the tower
+    pytest.param("When was the Ostra Tower finished?", "31 March 1889 [", id="the_completion_of_something_else_dates_nothing_asked_and_the_structure_may_be_the_one_asked"),
+    # "14 more rescuers and guards died of smoke poisoning": rescuers are people, and the
+    # clause that holds "smoke poisoning" gives the number, not the one before it
+    pytest.param("How many people died of smoke poisoning after the Gorm mine fire?", "14 [", id="people_are_counted_by_any_noun_for_people_in_the_clause_of_the_asked_words"),
+    # spaCy hangs "Charlie Rowley" on "On" with the date here: he is still who gave the bottle
+    pytest.param("Who gave Dawn Sturgess the perfume bottle?", "Charlie Rowley [", id="a_subject_after_a_date_is_still_the_subject"),
+])
+def test_the_short_answer_states_the_asked_value(other_field, question, starts):
+    a = _ask(other_field, question)
+    assert a.short_answer.startswith(starts), a.answer
 
 
 def test_a_number_must_count_what_is_asked(other_field):
@@ -677,12 +727,6 @@ def test_every_quoted_sentence_states_the_answer(other_field):
     assert "Emil Novak" in quoted and "Bruges" not in quoted, a.answer
 
 
-def test_a_name_whose_head_noun_is_x_answers_which_x(other_field):
-    # "the Hallworth Medal" is a medal, and a medal is an award; the name as a whole is far from "award"
-    a = _ask(other_field, "Which award did Clara Voss's 1998 novel receive?")
-    assert a.short_answer.startswith("The Hallworth Medal"), a.answer
-
-
 def test_a_reported_clause_holds_the_asked_verb():
     q = analyse_question("Which gang did the police say Arne Holm belongs to?")
     assert q.parts[0].verb == "belong"
@@ -696,12 +740,6 @@ def test_coordinated_nouns_are_two_parts_with_different_answers(other_field):
     assert a.short_answer.startswith("Vetter gang") and "Delft cell" in a.short_answer, a.answer
 
 
-def test_he_is_first_the_subject_his_own_sentence_named(other_field):
-    # the sentence before names the inspector; "he" continues this sentence's subject, the courier
-    a = _ask(other_field, "Who forged the passport of Eva Lind?")
-    assert a.short_answer.startswith("Nils Dahl"), a.answer
-
-
 def test_an_operation_is_not_a_person_and_had_is_not_the_asked_verb(other_field):
     q = analyse_question("What operation had Oskar Brandt's younger brother gone into the clinic for?")
     assert q.parts[0].verb == "go"
@@ -713,16 +751,6 @@ def test_a_participle_before_a_noun_is_not_the_asked_verb():
     # "the presiding judge" asks for a judge; "presiding" only says which one
     part = analyse_question("Who was the presiding judge in the Harlow trial?").parts[0]
     assert (part.target, part.verb) == ("judge", "")
-
-
-def test_the_name_of_an_x_is_a_name_whatever_its_kind(other_field):
-    a = _ask(other_field, "What was the name of the Danish tanker that took Jan Brandt to Iceland?")
-    assert a.short_answer.startswith("Solvang"), a.answer
-
-
-def test_a_quoted_name_is_a_name(other_field):
-    a = _ask(other_field, "What was the code name of Erik Lund?")
-    assert a.short_answer.startswith("Grey Heron"), a.answer
 
 
 def test_a_sentence_saying_the_light_verbs_event_is_about_it(other_field):
@@ -744,12 +772,6 @@ def test_how_old_asks_for_an_age_not_a_count(other_field):
     assert b.refused, b.answer
 
 
-def test_a_named_group_is_an_agent_whatever_its_tag(other_field):
-    # "Vetter" is tagged a place; "the Vetter gang" attacked, the harbour authority closed a pier
-    a = _ask(other_field, "Who attacked Jan Brandt?")
-    assert a.short_answer.startswith("Vetter gang"), a.answer
-
-
 def test_a_wh_word_beside_the_verbs_own_subject_is_its_object():
     # spaCy makes "Whom" a subject here, but "Arne Holm" is the subject of "investigating"
     assert analyse_question("Whom was Arne Holm investigating when he disappeared?").parts[0].role == "patient"
@@ -759,12 +781,6 @@ def test_a_wh_word_beside_the_verbs_own_subject_is_its_object():
     # "which" of "which two people" determines the subject (spaCy takes it for the object), as in "which guard"
     assert analyse_question("Which two men waited in the car outside the bank?").parts[0].role == ""
     assert analyse_question("Which guard opened the door?").parts[0].role == ""
-
-
-def test_a_name_spelled_otherwise_still_anchors_the_answer(other_field):
-    # "Wanjiro" for "Wanjiru": the passage, the sentence and its clause are all about her
-    a = _ask(other_field, "Who coached Wanjiro?")
-    assert a.short_answer.startswith("Paul Tergat"), a.answer
 
 
 def test_the_verb_did_supports_is_the_asked_one_whatever_its_tag():
@@ -1009,12 +1025,6 @@ def test_an_answer_naming_someone_the_tagger_took_for_a_body_is_whom_he_means():
     assert readings("Where did he die?", history)[0] == "Where did Ivar Holt die?"
 
 
-def test_which_city_is_answered_by_a_sentence_naming_a_place(other_field):
-    # the sentence does not say "city"; it names the place of the asked death
-    a = _ask(other_field, "In which city did Jan Brandt die?")
-    assert a.short_answer.startswith("In Bergen"), a.answer
-
-
 def test_a_date_of_another_event_does_not_disagree_with_the_asked_one(other_field):
     # "who was injured in a fire on 2 February 1980, died ..." dates the fire, not the death
     a = _ask(other_field, "When did Rosa Almeida die?")
@@ -1040,34 +1050,11 @@ def test_who_reports_an_act_or_did_another_did_not_do_it(other_field):
     assert a.refused, a.answer
 
 
-def test_the_subject_of_a_who_clause_did_its_act(other_field):
-    a = _ask(other_field, "Who found the bronze horse?")
-    assert a.short_answer.startswith("Pieter Smit"), a.answer
-
-
-def test_the_owner_of_the_one_acted_on_is_not_the_agent(other_field):
-    # "drove Anna Roos's niece": Anna Roos is the niece's, not the one who drove her
-    a = _ask(other_field, "Who drove Eva Roos to Antwerp?")
-    assert a.short_answer.startswith("Karel Mol"), a.answer
-
-
-def test_a_doer_described_is_answered_by_the_name_given_next(other_field):
-    # "shot ... by a local farmer. ... arrested the same farmer, Nils Dahl": the
-    # farmer's name, not the constable's, who did another act
-    a = _ask(other_field, "Who shot Otto Brand?")
-    assert a.short_answer.startswith("Nils Dahl"), a.answer
-
-
 def test_what_x_is_said_to_be_answers_and_those_it_was_used_on_do_not(other_field):
     # "were poisoned" is no noun "poison" beside the Falks, and a person is no substance;
     # "The poison was a thallium salt" says what the poison was
     a = _ask(other_field, "What poison was used against the Falks?")
     assert a.short_answer.lower().startswith("thallium salt"), a.answer
-
-
-def test_a_body_that_acts_is_not_where_it_acted(other_field):
-    a = _ask(other_field, "Where was the Maria sunk?")
-    assert a.short_answer.startswith("Visby"), a.answer
 
 
 def test_the_asked_act_done_to_something_else_does_not_answer(other_field):
@@ -1076,28 +1063,10 @@ def test_the_asked_act_done_to_something_else_does_not_answer(other_field):
     assert "cellar" not in a.short_answer, a.answer
 
 
-def test_a_named_place_says_more_than_an_indefinite_one(other_field):
-    a = _ask(other_field, "Where was Jan Kessel killed?")
-    assert a.short_answer.startswith("Zermatt"), a.answer
-
-
-def test_the_one_said_to_be_the_doer_answers_who_did_it(other_field):
-    # no sentence says "won": "Henk Bos was declared the winner of the race" does
-    a = _ask(other_field, "Who won the Delft road race of 1931?")
-    assert a.short_answer.startswith("Henk Bos"), a.answer
-
-
 def test_a_name_that_says_which_thing_is_not_a_doer(other_field):
     # "a Delft paper" names no one who disqualified Peeters, and no sentence says who did
     a = _ask(other_field, "Who disqualified Marc Peeters?")
     assert a.refused, a.answer
-
-
-def test_he_continues_the_one_the_sentence_is_about_not_a_name_modifying_a_noun(other_field):
-    # "the police constable Ole Moen" is whom "He" continues; "Radcliffe" (tagged a
-    # person) only names the infirmary
-    a = _ask(other_field, "When did Ole Moen die?")
-    assert a.short_answer.startswith("June 1920"), a.answer
 
 
 def test_which_x_is_answered_by_the_name_set_beside_x_not_by_x(other_field):
@@ -1141,17 +1110,6 @@ def test_the_asked_verb_done_to_something_else_does_not_answer(other_field):
     assert a.refused, a.answer
 
 
-def test_a_place_naming_a_common_noun_is_nobody_else_in_the_clause(other_field):
-    # "a Leeds court" names no one the clause is about instead of Anna Pike
-    a = _ask(other_field, "Who killed Anna Pike?")
-    assert a.short_answer.startswith("Tom Vale"), a.answer
-
-
-def test_a_common_noun_place_is_said_with_what_tells_which_one(other_field):
-    a = _ask(other_field, "Where was Amos Grey found dead?")
-    assert a.short_answer.startswith("In room 14 of the Station Hotel ["), a.answer
-
-
 def test_an_asked_verb_spacy_counts_a_stop_word_is_still_asked(other_field):
     # "move" is on spaCy's stop list; the year of his birth says nothing of a move
     a = _ask(other_field, "When did Tomas Berg move to Oslo?")
@@ -1166,24 +1124,6 @@ def test_an_asked_verb_spacy_counts_a_stop_word_is_still_asked(other_field):
 def test_until_when_and_from_when_ask_one_end_of_a_period(other_field, question, start):
     a = _ask(other_field, question)
     assert a.short_answer.startswith(start) and not a.disagreement, a.answer
-
-
-def test_he_continues_the_subject_of_a_chain_of_he_sentences(other_field):
-    # "She trained ... the estates of Sir Walter Grange. She ... published": Margaret Holt, named two sentences back
-    a = _ask(other_field, "Who published On the Purity of Town Water?")
-    assert a.short_answer.startswith("Margaret Holt"), a.answer
-
-
-def test_a_place_of_the_asked_verbs_object_answers_where(other_field):
-    # spaCy hangs "to Thames Ditton" on "upstream", the verb's object; "near Ashby" is the other company's
-    a = _ask(other_field, "Where did the Dunmore Water Company move its intake?")
-    assert a.short_answer.startswith("Thames Ditton"), a.answer
-
-
-def test_a_leader_of_something_else_did_not_lead_the_thing_asked(other_field):
-    # "the first Tarvo leader" is no leader of the Hallam Guild
-    a = _ask(other_field, "Who led the Hallam Guild when it was founded?")
-    assert a.short_answer.startswith("Thomas Avery"), a.answer
 
 
 @pytest.mark.parametrize("question", ["How old was Petra Lund when she was poisoned?",
@@ -1294,12 +1234,6 @@ def test_a_later_part_may_mean_an_earlier_parts_answer(other_field):
     assert a.short_answer.startswith("Piet Brand [") and "Ghent" in a.short_answer, a.answer
 
 
-def test_a_value_that_restates_the_question_does_not_answer_it(other_field):
-    # "shot by a smuggler" restates "which smuggler"
-    a = _ask(other_field, "Which smuggler shot Max Orlov?")
-    assert a.short_answer.startswith("Piet Brand ["), a.answer
-
-
 def test_a_thing_is_said_with_what_it_is_of(other_field):
     a = _ask(other_field, "What was the parcel disguised as?")
     assert a.short_answer.lower().startswith("box of cigars ["), a.answer
@@ -1308,12 +1242,6 @@ def test_a_thing_is_said_with_what_it_is_of(other_field):
 def test_what_sources_are_said_to_say_is_compared_beside_another_passages_answer(other_field):
     a = _ask(other_field, "How old was Max Orlov when he was shot?")
     assert a.disagreement and "44" in a.short_answer and "47" in a.short_answer, a.answer
-
-
-def test_an_indefinite_description_names_nobody(other_field):
-    # "killed by a Stasi agent" does not outrank "The Stasi agent Kurt Lehr killed Rolf Vann"
-    a = _ask(other_field, "Who killed Rolf Vann?")
-    assert a.short_answer.startswith("Kurt Lehr ["), a.answer
 
 
 def test_values_of_other_acts_do_not_differ_from_the_answer(other_field):
@@ -1386,26 +1314,12 @@ def test_what_the_one_asked_acts_on_is_left_open_by_a_question_without_an_object
     assert "University of Linz" in a.short_answer, a.answer
 
 
-def test_the_completion_of_something_else_dates_nothing_asked_and_the_structure_may_be_the_one_asked(other_field):
-    # "the completion of the Harbour Hall ... in 1930" is another building's; "The structure was
-    # finished" names nothing, and in a passage about the tower it may be the tower
-    a = _ask(other_field, "When was the Ostra Tower finished?")
-    assert a.short_answer.startswith("31 March 1889 ["), a.answer
-
-
 def test_a_name_tagged_once_in_a_passage_is_a_name_wherever_it_stands_there(other_field):
     # the tagger misses "Marsh" in "Marsh followed her"; "Edwin Marsh" before is a person,
     # and "about 19 minutes later", tagged a time, is a length
     a = _ask(other_field, "Who followed Anna Vold out of the Kestrel, and how long after her?")
     assert a.short_answer.startswith(("Edwin Marsh [", "Marsh [")) and "19 minutes" in a.short_answer, a.answer
     assert a.answer.count("Marsh followed her") == 1, a.answer  # the sentence both parts rest on, quoted once
-
-
-def test_people_are_counted_by_any_noun_for_people_in_the_clause_of_the_asked_words(other_field):
-    # "14 more rescuers and guards died of smoke poisoning": rescuers are people, and the
-    # clause that holds "smoke poisoning" gives the number, not the one before it
-    a = _ask(other_field, "How many people died of smoke poisoning after the Gorm mine fire?")
-    assert a.short_answer.startswith("14 ["), a.answer
 
 
 @pytest.mark.parametrize("question", ["Which park was Karel Maas shot in?",
@@ -1465,12 +1379,6 @@ def test_who_was_the_one_who_did_it_asks_who_did_it(other_field):
     assert (part.verb, part.role) == ("shoot", "agent") and "man" not in part.lemmas
     a = _ask(other_field, "In which city did the man who shot Max Orlov die?")
     assert "Piet Brand" in a.standalone_question and "Ghent" in a.short_answer, a.answer
-
-
-def test_a_subject_after_a_date_is_still_the_subject(other_field):
-    # spaCy hangs "Charlie Rowley" on "On" with the date here: he is still who gave the bottle
-    a = _ask(other_field, "Who gave Dawn Sturgess the perfume bottle?")
-    assert a.short_answer.startswith("Charlie Rowley ["), a.answer
 
 
 def test_the_subject_of_another_verb_did_not_do_the_asked_act(other_field):
