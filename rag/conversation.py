@@ -115,7 +115,7 @@ def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
         docs = [s.doc() for s in said]
         spans = {id(v): s.span(v, d) for s, d in zip(said, docs) for v in s.values}
         values = [v for s, d in zip(said, docs) for v in _by_salience(s, d)
-                  if not (v.kind == "person" and _placed(spans[id(v)]))]
+                  if not (v.kind == "person" and (_placed(spans[id(v)]) or _the_one_word(spans[id(v)])))]
         got = [v for v in values if v.kind in kinds]
         if not got and "name" in kinds and m["role"] == "assistant" and said and _bare(said[0]):
             got = _bare(said[0])  # "Radioactive thallium." answers what "it" was
@@ -137,7 +137,7 @@ def _antecedents(history: list[dict], kinds: tuple[str, ...]) -> list[str]:
         if any(language.same_value(v.norm, n, k) for n, k in norms if k == v.kind):
             continue
         text = re.sub(r"^(the|a|an)\s+", "", v.text, flags=re.I) if v.kind == "person" else v.text
-        found.append(text)
+        found.append(re.sub(r"['’]s$", "", text))
         norms.append((v.norm, v.kind))
     return found
 
@@ -148,6 +148,11 @@ def _placed(span) -> bool:
     from .language import IN_PREPOSITIONS
 
     return span is not None and span.root.dep_ == "pobj" and span.root.head.lower_ in IN_PREPOSITIONS
+
+
+def _the_one_word(span) -> bool:
+    """Is a "person" one word after "the" ("around the Moon", "the Kremlin"): a thing, whatever its tag?"""
+    return span is not None and len(span) == 1 and span.start > 0 and span.doc[span.start - 1].lower_ == "the"
 
 
 def _named_alone(span) -> bool:

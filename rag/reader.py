@@ -170,7 +170,10 @@ class Group:
 
     @property
     def value(self) -> str:
-        return " and ".join([_balanced(self.shown.value), *self.partners])
+        shown = _balanced(self.shown.value)
+        if self.shown.kind in language.NAME_KINDS:
+            shown = re.sub(r"['’]s$", "", shown)  # "Ramón Mercader's way into ...": the name, not its possessive
+        return " and ".join([shown, *self.partners])
 
     def _states_shown(self, c: Candidate) -> bool:
         """Does this member state the value as fully as it is said? ("July
